@@ -1,0 +1,96 @@
+"""Read-only queries on the warehouse for status and summaries."""
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterator
+
+import duckdb
+
+from cdp.config import Settings
+
+
+@contextmanager
+def connect(settings: Settings, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    conn = duckdb.connect(str(settings.duckdb_path), read_only=read_only)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _tables(conn: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    rows = conn.execute(
+        "select table_name from information_schema.tables where table_schema = ? order by table_name", [schema]
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+@dataclass
+class SourceStatus:
+    source: str
+    tables: dict[str, int]
+    last_loaded_at: datetime | None
+    rows_quarantined: int
+    rows_read: int
+    rows_loaded: int
+    rows_duplicate: int
+
+    @property
+    def rows(self) -> int:
+        return sum(self.tables.values())
+
+
+def source_status(settings: Settings, sources: list[str]) -> list[SourceStatus]:
+    """Per source: current rows per raw table, last load time and the run counters summed over runs."""
+    result = []
+    if not settings.duckdb_path.exists():
+        return result
+    with connect(settings) as conn:
+        for source in sources:
+            schema = f"raw_{source}"
+            tables = _tables(conn, schema)
+            if not tables:
+                result.append(SourceStatus(source, {}, None, 0, 0, 0, 0))
+                continue
+            counts = {
+                t: conn.execute(f'select count(*) from "{schema}"."{t}"').fetchone()[0]
+                for t in tables
+                if not t.startswith("_")
+            }
+            last = None
+            if "_dlt_loads" in tables:
+                last = conn.execute(f'select max(inserted_at) from "{schema}"."_dlt_loads" where status = 0').fetchone()[0]
+            read = loaded = quarantined = duplicate = 0
+            if "_load_stats" in tables:
+                read, loaded, quarantined, duplicate = conn.execute(
+                    f"select coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), "
+                    f"coalesce(sum(rows_quarantined), 0), coalesce(sum(rows_duplicate), 0) "
+                    f'from "{schema}"."_load_stats"'
+                ).fetchone()
+            result.append(SourceStatus(source, counts, last, quarantined, read, loaded, duplicate))
+    return result
+
+
+@dataclass
+class Summary:
+    customers: int
+    known_customers: int
+    identities: int
+    records_per_source: dict[str, int]
+
+
+def summary(settings: Settings) -> Summary:
+    """Headline figures of the marts."""
+    with connect(settings) as conn:
+        customers, known = conn.execute(
+            "select count(*), count(*) filter (where primary_email is not null or primary_phone is not null) "
+            "from marts.customer_profiles"
+        ).fetchone()
+        identities = conn.execute("select count(*) from marts.customer_identities").fetchone()[0]
+        per_source = dict(
+            conn.execute(
+                "select source, count(*) from marts.customer_source_records group by source order by source"
+            ).fetchall()
+        )
+    return Summary(customers, known, identities, per_source)

@@ -1,0 +1,9 @@
+{#- Returns the custom schema name as is (staging, intermediate, marts, reference), so that analysts
+    query `marts.customer_profiles` rather than `main_marts.customer_profiles`. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,92 @@
+{#- Every identifier every source record carries, in one long table. To add a source, add its staging
+    model here with its record id, timestamp and identifier columns. -#}
+
+with
+
+shop_customers as (
+    {{ cdp.identifier_observations(ref('stg_shop__customers'), 'shop', 'customers', 'shop_customer_id',
+        'coalesce(updated_at, created_at)',
+        [['user_id', 'shop_customer_id'], ['email', 'email'], ['phone', 'phone']]) }}
+),
+
+shop_orders as (
+    {{ cdp.identifier_observations(ref('stg_shop__orders'), 'shop', 'orders', 'order_id', 'ordered_at',
+        [['user_id', 'shop_customer_id'], ['email', 'email'], ['phone', 'phone']]) }}
+),
+
+web_events as (
+    {{ cdp.identifier_observations(ref('stg_web__events'), 'web', 'events', 'event_id', 'occurred_at',
+        [['anonymous_id', 'anonymous_id'], ['anonymous_id', 'previous_id'], ['user_id', 'user_id'],
+         ['device_id', 'device_id'], ['email', 'email'], ['phone', 'phone']]) }}
+),
+
+pos_receipts as (
+    {{ cdp.identifier_observations(ref('stg_pos__receipts'), 'pos', 'receipts', 'receipt_id', 'purchased_at',
+        [['loyalty_card', 'loyalty_card_number'], ['email', 'email']]) }}
+),
+
+crm_contacts as (
+    {{ cdp.identifier_observations(ref('stg_crm__contacts'), 'crm', 'contacts', 'crm_contact_id',
+        'coalesce(updated_at, created_at)',
+        [['crm_contact_id', 'crm_contact_id'], ['email', 'email'], ['email', 'secondary_email'],
+         ['phone', 'phone'], ['phone', 'mobile_phone']]) }}
+),
+
+esp_subscribers as (
+    {{ cdp.identifier_observations(ref('stg_esp__subscribers'), 'esp', 'subscribers', 'esp_subscriber_id',
+        'coalesce(updated_at, opted_in_at)',
+        [['esp_subscriber_id', 'esp_subscriber_id'], ['email', 'email']]) }}
+),
+
+esp_events as (
+    {{ cdp.identifier_observations(ref('stg_esp__events'), 'esp', 'events', 'email_event_id', 'occurred_at',
+        [['esp_subscriber_id', 'esp_subscriber_id'], ['email', 'email']]) }}
+),
+
+support_tickets as (
+    {{ cdp.identifier_observations(ref('stg_support__tickets'), 'support', 'tickets', 'ticket_id', 'created_at',
+        [['email', 'email'], ['phone', 'phone']]) }}
+),
+
+loyalty_members as (
+    {{ cdp.identifier_observations(ref('stg_loyalty__members'), 'loyalty', 'members', 'loyalty_member_id',
+        'coalesce(updated_at, joined_at)',
+        [['loyalty_card', 'loyalty_card_number'], ['email', 'email'], ['phone', 'phone']]) }}
+),
+
+unioned as (
+    select * from shop_customers
+    union all
+    select * from shop_orders
+    union all
+    select * from web_events
+    union all
+    select * from pos_receipts
+    union all
+    select * from crm_contacts
+    union all
+    select * from esp_subscribers
+    union all
+    select * from esp_events
+    union all
+    select * from support_tickets
+    union all
+    select * from loyalty_members
+),
+
+final as (
+
+    select distinct
+        source,
+        source_table,
+        source_record_id,
+        source || '/' || source_table || '/' || source_record_id as source_record_key,
+        identifier_type,
+        identifier_value,
+        identifier_type || ':' || identifier_value as identifier_key,
+        observed_at
+    from unioned
+
+)
+
+select * from final

@@ -1,0 +1,95 @@
+{#- One row per distinct identifier, with whether it may link records and, if not, why. -#}
+
+with
+
+observations as (
+
+    select * from {{ ref('int_identifier_observations') }}
+
+),
+
+blocklist as (
+
+    select * from {{ ref('identifier_blocklist') }}
+
+),
+
+identifiers as (
+
+    select distinct
+        identifier_key,
+        identifier_type,
+        identifier_value
+    from observations
+
+),
+
+blocklisted as (
+
+    select
+        identifiers.identifier_key,
+        min(blocklist.reason) as reason
+    from identifiers
+    inner join blocklist
+        on (blocklist.identifier_type = '*' or identifiers.identifier_type = blocklist.identifier_type)
+        and (
+            (blocklist.match_type = 'exact' and lower(identifiers.identifier_value) = blocklist.pattern)
+            or (
+                blocklist.match_type = 'regex'
+                and {{ cdp.regexp_like('identifiers.identifier_value', 'blocklist.pattern') }}
+            )
+        )
+    group by identifiers.identifier_key
+
+),
+
+{%- for cap in var('identity_degree_caps') %}
+
+degree_{{ cap.identifier_type }} as (
+
+    select
+        capped.identifier_key,
+        count(distinct anchor.identifier_key) as anchor_count
+    from observations as capped
+    inner join observations as anchor
+        on capped.source_record_key = anchor.source_record_key
+        and anchor.identifier_type = '{{ cap.anchor_type }}'
+    where capped.identifier_type = '{{ cap.identifier_type }}'
+    group by capped.identifier_key
+    having count(distinct anchor.identifier_key) > {{ cap.max }}
+
+),
+{%- endfor %}
+
+over_degree as (
+    {%- for cap in var('identity_degree_caps') %}
+    select
+        identifier_key,
+        'shared by ' || cast(anchor_count as {{ dbt.type_string() }})
+        || ' {{ cap.anchor_type }} values (cap {{ cap.max }})' as reason
+    from degree_{{ cap.identifier_type }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+
+),
+
+final as (
+
+    select
+        identifiers.identifier_key,
+        identifiers.identifier_type,
+        identifiers.identifier_value,
+        blocklisted.identifier_key is null as is_valid,
+        blocklisted.identifier_key is null and over_degree.identifier_key is null as is_linkable,
+        coalesce('blocklisted: ' || blocklisted.reason, over_degree.reason) as unlinkable_reason
+    from identifiers
+    left join blocklisted
+        on identifiers.identifier_key = blocklisted.identifier_key
+    left join over_degree
+        on identifiers.identifier_key = over_degree.identifier_key
+
+)
+
+select * from final
