@@ -49,14 +49,14 @@ def _do_generate(settings: Settings, customers: int, seed: int, out: Path | None
     console.print(f"Generated demo data in [bold]{target}[/bold]: {stats.people:,} people")
 
 
-def _do_ingest(settings: Settings, sources: list[str]) -> list[SourceRun]:
+def _do_ingest(settings: Settings, sources: list[str], local_shop_api: bool = True) -> list[SourceRun]:
     with _progress() as progress:
         task = progress.add_task("ingest", total=len(sources))
 
         def done(run: SourceRun) -> None:
             progress.update(task, advance=1, description=f"ingest: {run.source} ({run.rows_loaded:,} rows)")
 
-        runs = ingest(settings, sources, on_source_done=done)
+        runs = ingest(settings, sources, use_local_shop_api=local_shop_api, on_source_done=done)
     table = Table("source", "rows loaded", "quarantined", "seconds", title="Ingestion")
     for run in runs:
         table.add_row(run.source, f"{run.rows_loaded:,}", f"{run.rows_quarantined:,}", f"{run.seconds:.1f}")
@@ -92,10 +92,13 @@ def generate(
 @app.command("ingest")
 def ingest_command(
     source: Optional[list[str]] = typer.Option(None, "--source", "-s", help=f"One of {', '.join(SOURCE_NAMES)}."),
+    local_shop_api: bool = typer.Option(
+        True, help="Serve the landing shop files through the local shop API (demo); off: use .dlt config."
+    ),
 ) -> None:
     """Load sources into the warehouse with dlt (incremental: a re-run loads only what is new)."""
     try:
-        _do_ingest(_settings(), source or list(SOURCE_NAMES))
+        _do_ingest(_settings(), source or list(SOURCE_NAMES), local_shop_api)
     except CdpError as exc:
         _fail(exc)
 
