@@ -15,24 +15,25 @@ from typing import Any
 import dlt
 import duckdb
 
-from ingestion.common.files import new_landing_files, remember_landing_file
+from ingestion.common.files import LandingFile, new_landing_files, remember_landing_file
 from ingestion.common.quarantine import TableCounts, finish
-from ingestion.common.readers import READERS, RECORDS
-from ingestion.common.records import RawTable, create_seen_keys, shape_records
+from ingestion.common.readers import READERS
+from ingestion.common.records import RawTable, RecordBatch, create_seen_keys, shape_records
+
+# Files are shaped in batches of up to this much payload: big enough for DuckDB to use every core on
+# a day of events, small enough to keep a backfill of months within memory.
+BATCH_BYTES = 256 * 1024 * 1024
 
 log = logging.getLogger(__name__)
 
 
 def _connect() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()  # in memory: a scratch space for one resource run
+    # In memory: a scratch space for one resource run; quiet, as libraries don't print.
+    con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")
     # Offsets in the files are kept; a timestamp without one is read as UTC, and Arrow gets UTC.
     con.execute("set TimeZone = 'UTC'")
     return con
-
-
-def _drop_records(con: duckdb.DuckDBPyConnection) -> None:
-    con.unregister(RECORDS)
-    con.execute(f"drop view if exists {RECORDS}")
 
 
 def load_landing_table(table: RawTable, landing_dir: Path) -> Iterator[Any]:
@@ -45,30 +46,50 @@ def load_landing_table(table: RawTable, landing_dir: Path) -> Iterator[Any]:
     con = _connect()
     try:
         create_seen_keys(con, table)
-        for landing_file in reversed(files):
-            _drop_records(con)
-            for payload, reason in read(con, landing_file.path):
+        batch, batch_files = RecordBatch(), []
+        # Newest first: see `records.create_seen_keys`.
+        for file_order, landing_file in reversed(list(enumerate(files))):
+            payloads, rejected = read(landing_file.path)
+            for payload, reason in rejected:
                 counts.reject(payload, reason, landing_file.name)
-            shaped = shape_records(con, table, landing_file.name, load_id)
-            for payload, reason in shaped.refused:
-                counts.reject(payload, reason, landing_file.name)
-            counts.add(
-                read=shaped.rows.num_rows + shaped.duplicates,
-                loaded=shaped.rows.num_rows,
-                duplicate=shaped.duplicates,
-            )
-            log.info(
-                "%s.%s: %s rows from %s (%s refused, %s duplicates)",
-                table.source,
-                table.name,
-                shaped.rows.num_rows,
-                landing_file.name,
-                len(shaped.refused),
-                shaped.duplicates,
-            )
-            if shaped.rows.num_rows:
-                yield shaped.rows
-            remember_landing_file(landing_file)
+            batch.add(landing_file.name, file_order, payloads)
+            batch_files.append(landing_file)
+            if batch.size >= BATCH_BYTES:
+                yield from _load_batch(con, table, batch, batch_files, counts, load_id)
+                batch, batch_files = RecordBatch(), []
+        if batch_files:
+            yield from _load_batch(con, table, batch, batch_files, counts, load_id)
     finally:
         con.close()
     yield from finish(counts)
+
+
+def _load_batch(
+    con: duckdb.DuckDBPyConnection,
+    table: RawTable,
+    batch: RecordBatch,
+    batch_files: list[LandingFile],
+    counts: TableCounts,
+    load_id: str,
+) -> Iterator[Any]:
+    shaped = shape_records(con, table, batch, load_id)
+    for payload, reason, file_name in shaped.refused:
+        counts.reject(payload, reason, file_name)
+    counts.add(
+        read=shaped.rows.num_rows + shaped.duplicates,
+        loaded=shaped.rows.num_rows,
+        duplicate=shaped.duplicates,
+    )
+    log.info(
+        "%s.%s: %s rows from %s files (%s refused, %s duplicates)",
+        table.source,
+        table.name,
+        shaped.rows.num_rows,
+        len(batch_files),
+        len(shaped.refused),
+        shaped.duplicates,
+    )
+    if shaped.rows.num_rows:
+        yield shaped.rows
+    for landing_file in batch_files:
+        remember_landing_file(landing_file)

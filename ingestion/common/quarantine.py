@@ -7,7 +7,7 @@ either all of it is loaded or none.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import dlt
@@ -68,16 +68,26 @@ class TableCounts:
             )
 
 
-def _append_hints(table_name: str) -> Any:
-    # primary_key/merge_key are reset: the variant must not inherit the resource's merge keys.
-    return dlt.mark.make_hints(table_name=table_name, write_disposition="append", primary_key=[], merge_key=[])
+def _append_hints(table_name: str, file_format: str) -> Any:
+    # dlt starts a table variant from a copy of the resource's hints: reset keys, declared columns and
+    # nested hints, or `_quarantine` would inherit e.g. a non-null `id` column of `orders`. The file
+    # format follows the item (Arrow -> parquet, dicts -> jsonl), not the resource.
+    return dlt.mark.make_hints(
+        table_name=table_name,
+        write_disposition="append",
+        primary_key=[],
+        merge_key=[],
+        columns={},
+        nested_hints={},
+        file_format=file_format,
+    )
 
 
 def quarantine_item(counts: TableCounts) -> Any:
     """The rows `counts` refused, as an item routed to `_quarantine`; None when there are none."""
     if not counts.quarantined:
         return None
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = counts.quarantined
     table = pa.table(
         {
@@ -90,7 +100,7 @@ def quarantine_item(counts: TableCounts) -> Any:
         },
         schema=_QUARANTINE_SCHEMA,
     )
-    return dlt.mark.with_hints(table, _append_hints(QUARANTINE_TABLE), create_table_variant=True)
+    return dlt.mark.with_hints(table, _append_hints(QUARANTINE_TABLE, "parquet"), create_table_variant=True)
 
 
 def counts_item(counts: TableCounts) -> Any:
@@ -103,9 +113,9 @@ def counts_item(counts: TableCounts) -> Any:
         "rows_loaded": counts.rows_loaded,
         "rows_quarantined": counts.rows_quarantined,
         "rows_duplicate": counts.rows_duplicate,
-        "loaded_at": datetime.now(timezone.utc),
+        "loaded_at": datetime.now(UTC),
     }
-    return dlt.mark.with_hints([row], _append_hints(LOAD_STATS_TABLE), create_table_variant=True)
+    return dlt.mark.with_hints([row], _append_hints(LOAD_STATS_TABLE, "jsonl"), create_table_variant=True)
 
 
 def finish(counts: TableCounts):

@@ -1,6 +1,6 @@
-"""Turn one landing file into records: a `records(record_no, payload)` relation in a DuckDB connection.
+"""Turn one landing file into records: an Arrow string array of payloads, one per record.
 
-Every reader leaves `payload` as the JSON text of one record (a JSONL line, an element of a JSON array,
+Every reader makes each payload the JSON text of one record (a JSONL line, an element of a JSON array,
 a CSV row as a JSON object keyed by its header), so one SQL step (`ingestion.common.records`) can check,
 flatten and type the records of every file format. What a reader cannot even cut into records (an
 invalid UTF-8 line, a CSV row with the wrong number of fields, the rest of a truncated JSON array) is
@@ -12,15 +12,16 @@ the newline offsets without decoding the lines one by one, and CSV is parsed by 
 
 import array
 import csv
+import itertools
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import duckdb
 import pyarrow as pa
 
-RECORDS = "records"
 _UTF8_BOM = b"\xef\xbb\xbf"
 _UNREADABLE_PAYLOAD_CHARS = 100_000
 
@@ -34,12 +35,12 @@ class Rejected(NamedTuple):
     reason: str
 
 
-Reader = Callable[[duckdb.DuckDBPyConnection, Path], list[Rejected]]
+class FileRecords(NamedTuple):
+    payloads: pa.Array  # large_string; a null is a position with no record (an undecodable line)
+    rejected: list[Rejected]
 
 
-def _register_records(con: duckdb.DuckDBPyConnection, payloads: pa.Array) -> None:
-    table = pa.table({"record_no": pa.array(range(len(payloads)), pa.int64()), "payload": payloads})
-    con.register(RECORDS, table)
+Reader = Callable[[Path], FileRecords]
 
 
 def _line_offsets(data: bytes) -> array.array:
@@ -54,34 +55,33 @@ def _line_offsets(data: bytes) -> array.array:
     return offsets
 
 
-def read_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> list[Rejected]:
+def read_jsonl(path: Path) -> FileRecords:
     """One record per line. Lines keep their newline here; the SQL step trims it and skips blank lines."""
     data = path.read_bytes()
-    if data.startswith(_UTF8_BOM):
-        data = data[len(_UTF8_BOM) :]
+    data = data.removeprefix(_UTF8_BOM)
     offsets = _line_offsets(data)
     lines = pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
     try:
         lines.validate(full=True)
     except pa.ArrowInvalid:
-        return _read_jsonl_checking_utf8(con, data, offsets)
-    _register_records(con, lines)
-    return []
+        return _read_jsonl_checking_utf8(data, offsets)
+    return FileRecords(lines, [])
 
 
-def _read_jsonl_checking_utf8(con: duckdb.DuckDBPyConnection, data: bytes, offsets: array.array) -> list[Rejected]:
+def _read_jsonl_checking_utf8(data: bytes, offsets: array.array) -> FileRecords:
     # Slow path, only for a file with invalid UTF-8 somewhere: decode line by line to find the bad ones.
     good: list[str | None] = []
     rejected = []
-    for start, end in zip(offsets, offsets[1:]):
+    for start, end in itertools.pairwise(offsets):
         raw = data[start:end]
         try:
             good.append(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
             good.append(None)
-            rejected.append(Rejected(raw.decode("utf-8", errors="replace").rstrip("\r\n"), f"not valid UTF-8: {exc}"))
-    _register_records(con, pa.array(good, pa.large_string()))
-    return rejected
+            rejected.append(
+                Rejected(raw.decode("utf-8", errors="replace").rstrip("\r\n"), f"not valid UTF-8: {exc}")
+            )
+    return FileRecords(pa.array(good, pa.large_string()), rejected)
 
 
 def _skip_whitespace(text: str, position: int) -> int:
@@ -90,7 +90,7 @@ def _skip_whitespace(text: str, position: int) -> int:
     return position
 
 
-def read_json_array(con: duckdb.DuckDBPyConnection, path: Path) -> list[Rejected]:
+def read_json_array(path: Path) -> FileRecords:
     """One record per element of a top-level JSON array; a truncated file keeps the elements before the cut.
 
     These exports are small (a month of tickets, the catalogue), so Python's decoder is fast enough; it
@@ -121,50 +121,48 @@ def read_json_array(con: duckdb.DuckDBPyConnection, path: Path) -> list[Rejected
             position = _skip_whitespace(text, end)
             if text.startswith(",", position):
                 position += 1
-    _register_records(con, pa.array(elements, pa.large_string()))
-    return rejected
+    return FileRecords(pa.array(elements, pa.large_string()), rejected)
 
 
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> list[Rejected]:
+def read_csv(path: Path) -> FileRecords:
     """One record per CSV row, as a JSON object keyed by the header; rows of the wrong width are rejected."""
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as f:
         header = next(csv.reader(f), None)
     if not header:
-        _register_records(con, pa.array([], pa.large_string()))
-        return []
+        return FileRecords(pa.array([], pa.large_string()), [])
     columns = "{" + ", ".join(f"{_sql_string(name)}: 'VARCHAR'" for name in header) + "}"
-    con.execute("drop table if exists csv_rejects; drop table if exists csv_scans")
-    try:
-        con.execute(
-            f"""
-            create or replace temp table csv_rows as
-            select * from read_csv(
-                {_sql_string(str(path))}, header = true, columns = {columns}, auto_detect = false,
-                delim = ',', quote = '"', escape = '"', null_padding = false,
-                store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_scans'
+    with duckdb.connect() as con:
+        try:
+            con.execute(
+                f"""
+                create temp table csv_rows as
+                select * from read_csv(
+                    {_sql_string(str(path))}, header = true, columns = {columns}, auto_detect = false,
+                    delim = ',', quote = '"', escape = '"', null_padding = false,
+                    store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_scans'
+                )
+                """
             )
+        except duckdb.Error as exc:
+            log.warning("could not parse CSV %s: %s", path, exc)
+            text = path.read_bytes().decode("utf-8", errors="replace")[:_UNREADABLE_PAYLOAD_CHARS]
+            return FileRecords(
+                pa.array([], pa.large_string()), [Rejected(text, f"unreadable CSV file: {exc}")]
+            )
+        payloads = con.sql("select to_json(csv_rows)::varchar as payload from csv_rows order by rowid")
+        payloads = payloads.to_arrow_table().column("payload").combine_chunks().cast(pa.large_string())
+        bad_rows = con.execute(
             """
-        )
-    except duckdb.Error as exc:
-        log.warning("could not parse CSV %s: %s", path, exc)
-        _register_records(con, pa.array([], pa.large_string()))
-        text = path.read_bytes().decode("utf-8", errors="replace")[:_UNREADABLE_PAYLOAD_CHARS]
-        return [Rejected(text, f"unreadable CSV file: {exc}")]
-    con.execute(
-        f"create or replace temp view {RECORDS} as "
-        "select rowid as record_no, to_json(csv_rows)::varchar as payload from csv_rows"
-    )
-    bad_rows = con.execute(
-        """
-        select any_value(csv_line), string_agg(distinct error_message, '; ')
-        from csv_rejects group by line order by line
-        """
-    ).fetchall()
-    return [Rejected(line, f"CSV row does not match the header: {message}") for line, message in bad_rows]
+            select any_value(csv_line), string_agg(distinct error_message, '; ')
+            from csv_rejects group by line order by line
+            """
+        ).fetchall()
+    rejected = [Rejected(line, f"CSV row does not match the header: {message}") for line, message in bad_rows]
+    return FileRecords(payloads, rejected)
 
 
 READERS: dict[str, Reader] = {"jsonl": read_jsonl, "json_array": read_json_array, "csv": read_csv}

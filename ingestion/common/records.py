@@ -1,8 +1,8 @@
-"""Check, flatten and type the records of one file in DuckDB, and drop keys already seen in this run.
+"""Check, flatten and type the records of a batch of files in DuckDB, and keep one row per key per run.
 
 A `RawTable` says which raw columns a source table has, where each sits in a record (a JSON path) and
-its DuckDB type. `shape_records` turns the `records(record_no, payload)` relation left by a reader into
-an Arrow table of those columns, plus the records it refused with a reason:
+its DuckDB type. `shape_records` turns the payloads of a batch of files (`RecordBatch`) into an Arrow
+table of those columns, plus the records it refused with a reason:
 
 - the payload is not valid JSON, or not a JSON object;
 - the key is missing or blank;
@@ -11,19 +11,19 @@ an Arrow table of those columns, plus the records it refused with a reason:
 Records pass through SQL and Arrow only; no row becomes a Python object unless it is refused.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import duckdb
 import pyarrow as pa
-
-from ingestion.common.readers import RECORDS, Rejected
 
 # The types a raw column may have; the rest of the contract's columns are text.
 ColumnType = Literal["VARCHAR", "TIMESTAMPTZ", "BIGINT", "DOUBLE", "BOOLEAN"]
 
 _TYPE_NAMES = {"TIMESTAMPTZ": "timestamp", "BIGINT": "integer", "DOUBLE": "number", "BOOLEAN": "boolean"}
 SEEN_KEYS = "seen_keys"
+_RECORDS = "batch_records"
+_FILES = "batch_files"
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,10 @@ def _shape_sql(table: RawTable) -> str:
     raw_values = ",\n".join(f"{raw[c.name]} as {_ident('__raw_' + c.name)}" for c in table.columns)
     key = table.key_column
     checks = [
-        f"case when nullif(trim({_ident('__raw_' + key.name)}), '') is null "
-        f"then {_literal(f'missing key `{_label(key)}`')} end"
+        (
+            f"case when nullif(trim({_ident('__raw_' + key.name)}), '') is null "
+            f"then {_literal(f'missing key `{_label(key)}`')} end"
+        )
     ]
     for c in table.columns:
         if c.type != "VARCHAR":
@@ -97,29 +99,29 @@ def _shape_sql(table: RawTable) -> str:
             )
     return f"""
         create or replace temp table shaped as
-        with lines as (
-            select record_no, rtrim(payload, chr(13) || chr(10)) as payload
-            from {RECORDS}
-        ),
-        checked as (
+        with checked as (
+            -- json_valid and json_type parse a payload without copying it; JSON allows the trailing
+            -- newline a JSONL line keeps, and a line that is only whitespace is not a record.
             select
+                file_order,
                 record_no,
                 payload,
                 case
-                    when not json_valid(payload) then 'invalid JSON'
-                    when not starts_with(ltrim(payload), '{{') then 'not a JSON object'
+                    when not json_valid(payload) then
+                        case when trim(payload, e' \t\r\n') = '' then 'blank' else 'invalid JSON' end
+                    when json_type(payload) <> 'OBJECT' then 'not a JSON object'
                 end as reason
-            from lines
-            -- blank lines are not records
-            where trim(payload) <> ''
+            from {_RECORDS}
+            where payload is not null
         ),
         extracted as (
-            select record_no, payload, reason,
+            select file_order, record_no, payload, reason,
                 case when reason is null then json_extract_string(payload, {paths}) end as v
             from checked
+            where reason is distinct from 'blank'
         ),
         typed as (
-            select record_no, payload, reason,
+            select file_order, record_no, payload, reason,
                 {raw_values},
                 {typed}
             from extracted
@@ -129,63 +131,114 @@ def _shape_sql(table: RawTable) -> str:
             from typed
         )
         select
+            file_order,
             record_no,
             refusal,
-            case when refusal is not null then payload end as payload,
+            case when refusal is not null then rtrim(payload, chr(13) || chr(10)) end as payload,
             {", ".join(_ident(c.name) for c in table.columns)}
         from judged
     """
 
 
 @dataclass
-class ShapedFile:
-    rows: pa.Table  # good rows, one per key, not seen earlier in this run
-    refused: list[Rejected]
-    duplicates: int  # good rows dropped because their key comes again later in this run
+class RecordBatch:
+    """The payloads of some files of one run; a file with a higher `file_order` was delivered later."""
 
-    @property
-    def rows_read(self) -> int:
-        return self.rows.num_rows + len(self.refused) + self.duplicates
+    file_names: list[str] = field(default_factory=list)
+    file_orders: list[int] = field(default_factory=list)
+    payloads: list[pa.Array] = field(default_factory=list)
+    size: int = 0  # bytes of payload
+
+    def add(self, file_name: str, file_order: int, payloads: pa.Array) -> None:
+        self.file_names.append(file_name)
+        self.file_orders.append(file_order)
+        self.payloads.append(payloads)
+        self.size += payloads.nbytes
+
+    def records(self) -> pa.Table:
+        order = [pa.array([o] * len(p), pa.int32()) for o, p in zip(self.file_orders, self.payloads)]
+        number = [pa.array(range(len(p)), pa.int64()) for p in self.payloads]
+        return pa.table(
+            {
+                "file_order": pa.chunked_array(order, pa.int32()),
+                "record_no": pa.chunked_array(number, pa.int64()),
+                "payload": pa.chunked_array(self.payloads, pa.large_string()),
+            }
+        )
+
+    def files(self) -> pa.Table:
+        return pa.table(
+            {
+                "file_order": pa.array(self.file_orders, pa.int32()),
+                "file_name": pa.array(self.file_names, pa.string()),
+            }
+        )
+
+
+@dataclass
+class ShapedBatch:
+    rows: pa.Table  # good rows, one per key, none with a key yielded earlier in this run
+    refused: list[tuple[str, str, str]]  # (payload, reason, file_name)
+    duplicates: int  # good rows dropped because their key comes again later in this run
 
 
 def create_seen_keys(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
-    """The keys already yielded in this run; files are read newest first, so the first one seen wins."""
+    """The keys yielded so far in this run; batches are read newest first, so the first one seen wins."""
     con.execute(f"create or replace temp table {SEEN_KEYS} (key {table.key_column.type})")
 
 
-def shape_records(con: duckdb.DuckDBPyConnection, table: RawTable, file_name: str, load_id: str) -> ShapedFile:
-    """Typed rows of the file behind `records`, the refused records and how many keys were duplicates."""
+def shape_records(
+    con: duckdb.DuckDBPyConnection, table: RawTable, batch: RecordBatch, load_id: str
+) -> ShapedBatch:
+    """Typed rows of the batch, the records refused and how many good rows were duplicates."""
+    con.register(_RECORDS, batch.records())
+    con.register(_FILES, batch.files())
+    try:
+        return _shape(con, table, load_id)
+    finally:
+        con.unregister(_RECORDS)
+        con.unregister(_FILES)
+
+
+def _shape(con: duckdb.DuckDBPyConnection, table: RawTable, load_id: str) -> ShapedBatch:
     con.execute(_shape_sql(table))
-    refused = [
-        Rejected(payload, reason)
-        for payload, reason in con.execute(
-            "select payload, refusal from shaped where refusal is not null order by record_no"
-        ).fetchall()
-    ]
+    refused = con.execute(
+        f"""
+        select shaped.payload, shaped.refusal, {_FILES}.file_name
+        from shaped join {_FILES} using (file_order)
+        where shaped.refusal is not null
+        order by shaped.file_order, shaped.record_no
+        """
+    ).fetchall()
     key = _ident(table.key)
-    # Within a file the last line with a key wins; keys yielded from a later file in this run win over it.
+    # The latest delivery of a key wins: the last line of the latest file in this batch, unless a
+    # later batch of this run (read before this one) already yielded the key.
     con.execute(
         f"""
         create or replace temp table kept as
         select shaped.* exclude (refusal, payload)
         from shaped
-        anti join {SEEN_KEYS} on {SEEN_KEYS}.key = shaped.{key}
         where shaped.refusal is null
-        qualify row_number() over (partition by shaped.{key} order by shaped.record_no desc) = 1
+            and not exists (select 1 from {SEEN_KEYS} where {SEEN_KEYS}.key = shaped.{key})
+        qualify row_number() over (
+            partition by shaped.{key} order by shaped.file_order desc, shaped.record_no desc
+        ) = 1
         """
     )
     (good,) = con.execute("select count(*) from shaped where refusal is null").fetchone()
     con.execute(f"insert into {SEEN_KEYS} select {key} from kept")
-    columns = ", ".join(_ident(c.name) for c in table.columns)
+    columns = ", ".join(f"kept.{_ident(c.name)}" for c in table.columns)
     rows = con.sql(
         f"""
-        select {columns}, $file_name as _file_name, $load_id as _dlt_load_id,
+        select {columns}, {_FILES}.file_name as _file_name, $load_id as _dlt_load_id,
             gen_random_uuid()::varchar as _dlt_id
-        from kept order by record_no
+        from kept join {_FILES} using (file_order)
+        order by kept.file_order, kept.record_no
         """,
-        params={"file_name": file_name, "load_id": load_id},
+        params={"load_id": load_id},
     ).to_arrow_table()
-    return ShapedFile(_key_not_null(rows, table.key), refused, good - rows.num_rows)
+    con.execute("drop table shaped; drop table kept")
+    return ShapedBatch(_key_not_null(rows, table.key), refused, good - rows.num_rows)
 
 
 def _key_not_null(rows: pa.Table, key: str) -> pa.Table:
