@@ -78,9 +78,7 @@ def _read_jsonl_checking_utf8(data: bytes, offsets: array.array) -> FileRecords:
             good.append(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
             good.append(None)
-            rejected.append(
-                Rejected(raw.decode("utf-8", errors="replace").rstrip("\r\n"), f"not valid UTF-8: {exc}")
-            )
+            rejected.append(Rejected(raw.decode("utf-8", errors="replace").rstrip("\r\n"), f"not valid UTF-8: {exc}"))
     return FileRecords(pa.array(good, pa.large_string()), rejected)
 
 
@@ -150,9 +148,7 @@ def read_csv(path: Path) -> FileRecords:
         except duckdb.Error as exc:
             log.warning("could not parse CSV %s: %s", path, exc)
             text = path.read_bytes().decode("utf-8", errors="replace")[:_UNREADABLE_PAYLOAD_CHARS]
-            return FileRecords(
-                pa.array([], pa.large_string()), [Rejected(text, f"unreadable CSV file: {exc}")]
-            )
+            return FileRecords(pa.array([], pa.large_string()), [Rejected(text, f"unreadable CSV file: {exc}")])
         payloads = con.sql("select to_json(csv_rows)::varchar as payload from csv_rows order by rowid")
         payloads = payloads.to_arrow_table().column("payload").combine_chunks().cast(pa.large_string())
         bad_rows = con.execute(

@@ -156,7 +156,7 @@ class RecordBatch:
         self.size += payloads.nbytes
 
     def records(self) -> pa.Table:
-        order = [pa.array([o] * len(p), pa.int32()) for o, p in zip(self.file_orders, self.payloads)]
+        order = [pa.array([o] * len(p), pa.int32()) for o, p in zip(self.file_orders, self.payloads, strict=True)]
         number = [pa.array(range(len(p)), pa.int64()) for p in self.payloads]
         return pa.table(
             {
@@ -187,9 +187,7 @@ def create_seen_keys(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
     con.execute(f"create or replace temp table {SEEN_KEYS} (key {table.key_column.type})")
 
 
-def shape_records(
-    con: duckdb.DuckDBPyConnection, table: RawTable, batch: RecordBatch, load_id: str
-) -> ShapedBatch:
+def shape_records(con: duckdb.DuckDBPyConnection, table: RawTable, batch: RecordBatch, load_id: str) -> ShapedBatch:
     """Typed rows of the batch, the records refused and how many good rows were duplicates."""
     con.register(_RECORDS, batch.records())
     con.register(_FILES, batch.files())
@@ -228,6 +226,8 @@ def _shape(con: duckdb.DuckDBPyConnection, table: RawTable, load_id: str) -> Sha
     (good,) = con.execute("select count(*) from shaped where refusal is null").fetchone()
     con.execute(f"insert into {SEEN_KEYS} select {key} from kept")
     columns = ", ".join(f"kept.{_ident(c.name)}" for c in table.columns)
+    # dlt adds `_dlt_load_id`/`_dlt_id` to Arrow items only when told to in global normalizer config;
+    # the contract wants them on every raw table, so they are added here (dlt replaces them if told).
     rows = con.sql(
         f"""
         select {columns}, {_FILES}.file_name as _file_name, $load_id as _dlt_load_id,
