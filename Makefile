@@ -27,6 +27,7 @@ test-python: $(STAMP)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
+	mkdir -p data
 	$(BIN)/sqlfluff lint models --processes 2
 	$(BIN)/ruff check cdp ingestion tests benchmarks
 

@@ -28,14 +28,35 @@ def dbt_args(settings: Settings, command: str, extra: list[str] | None = None) -
     ]
 
 
+def parse(settings: Settings):
+    """The dbt manifest of the project (parsed once, handed to the runs that follow)."""
+    from dbt.cli.main import dbtRunner  # heavy import, only when building
+
+    os.environ["CDP_DUCKDB_PATH"] = str(settings.duckdb_path)
+    result = dbtRunner().invoke(dbt_args(settings, "parse", ["--quiet"]))
+    if not result.success:
+        raise BuildError(f"dbt could not parse the project: {result.exception}")
+    return result.result
+
+
+def count_build_nodes(manifest) -> int:
+    """How many models, seeds, snapshots, data tests and unit tests `dbt build` runs."""
+    kinds = {"model", "seed", "snapshot", "test"}
+    nodes = [n for n in manifest.nodes.values() if str(n.resource_type) in kinds and n.config.enabled]
+    return len(nodes) + len(manifest.unit_tests)
+
+
 def run_dbt(
     settings: Settings,
     command: str = "build",
     extra: list[str] | None = None,
     on_node_done: Callable[[str, str], None] | None = None,
+    manifest=None,
+    quiet: bool = False,
 ) -> BuildResult:
     """Invoke `dbt <command>`; raises BuildError naming the failed nodes. `on_node_done(name, status)`
-    is called as each model, seed or test finishes (for progress bars)."""
+    is called as each model, seed or test finishes (for progress bars). dbt's own log goes to
+    logs/dbt.log; `quiet` keeps it off the console."""
     from dbt.cli.main import dbtRunner  # heavy import, only when building
 
     os.environ["CDP_DUCKDB_PATH"] = str(settings.duckdb_path)
@@ -45,8 +66,9 @@ def run_dbt(
             node = event.data.node_info
             on_node_done(node.unique_id, node.node_status)
 
-    runner = dbtRunner(callbacks=[callback])
-    result = runner.invoke(dbt_args(settings, command, extra))
+    runner = dbtRunner(manifest=manifest, callbacks=[callback])
+    args = dbt_args(settings, command, [*(["--quiet"] if quiet else []), *(extra or [])])
+    result = runner.invoke(args)
     if result.exception is not None:
         raise BuildError(f"dbt {command} could not run: {result.exception}") from result.exception
     failures, nodes = [], 0
@@ -56,14 +78,5 @@ def run_dbt(
         if status in ("error", "fail", "runtime error"):
             failures.append(f"{node_result.node.unique_id}: {node_result.message}")
     if failures or not result.success:
-        raise BuildError("dbt {} failed:\n  {}".format(command, "\n  ".join(failures) or "see dbt logs"))
+        raise BuildError("dbt {} failed:\n  {}".format(command, "\n  ".join(failures) or "see logs/dbt.log"))
     return BuildResult(nodes, failures)
-
-
-def count_nodes(settings: Settings, command: str = "build", extra: list[str] | None = None) -> int:
-    """How many nodes `dbt <command>` would run (for a progress bar total)."""
-    from dbt.cli.main import dbtRunner
-
-    os.environ["CDP_DUCKDB_PATH"] = str(settings.duckdb_path)
-    result = dbtRunner().invoke(dbt_args(settings, "ls", ["--resource-types", "model", "seed", "test", "unit_test", "--quiet", *(extra or [])]))
-    return len(result.result or []) if result.success else 0

@@ -3,11 +3,17 @@
 import logging
 from datetime import date
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from cdp.config import Settings
@@ -65,13 +71,20 @@ def _do_ingest(settings: Settings, sources: list[str], local_shop_api: bool = Tr
 
 
 def _do_build(settings: Settings, full_refresh: bool = False) -> None:
-    from cdp.build import count_nodes, run_dbt
+    from cdp.build import count_build_nodes, parse, run_dbt
 
     extra = ["--full-refresh"] if full_refresh else []
-    total = count_nodes(settings)
+    manifest = parse(settings)
     with _progress() as progress:
-        task = progress.add_task("dbt build", total=total or None)
-        run_dbt(settings, "build", extra, on_node_done=lambda name, status: progress.advance(task))
+        task = progress.add_task("dbt build", total=count_build_nodes(manifest))
+        run_dbt(
+            settings,
+            "build",
+            extra,
+            on_node_done=lambda name, status: progress.advance(task),
+            manifest=manifest,
+            quiet=True,
+        )
     console.print("dbt build [green]passed[/green]")
 
 
@@ -79,8 +92,8 @@ def _do_build(settings: Settings, full_refresh: bool = False) -> None:
 def generate(
     customers: int = typer.Option(1000, help="Known customers to generate (anonymous visitors come on top)."),
     seed: int = typer.Option(42, help="Random seed; the same seed gives the same files."),
-    out: Optional[Path] = typer.Option(None, help="Landing folder (default: CDP_LANDING_DIR or data/landing)."),
-    end_date: Optional[str] = typer.Option(None, help="Last day of the generated history, YYYY-MM-DD (default today)."),
+    out: Path | None = typer.Option(None, help="Landing folder (default: CDP_LANDING_DIR or data/landing)."),
+    end_date: str | None = typer.Option(None, help="Last day of the generated history, YYYY-MM-DD (default today)."),
 ) -> None:
     """Generate realistic, messy demo data for eight source systems."""
     try:
@@ -91,7 +104,7 @@ def generate(
 
 @app.command("ingest")
 def ingest_command(
-    source: Optional[list[str]] = typer.Option(None, "--source", "-s", help=f"One of {', '.join(SOURCE_NAMES)}."),
+    source: list[str] | None = typer.Option(None, "--source", "-s", help=f"One of {', '.join(SOURCE_NAMES)}."),
     local_shop_api: bool = typer.Option(
         True, help="Serve the landing shop files through the local shop API (demo); off: use .dlt config."
     ),

@@ -1,9 +1,9 @@
 """Read-only queries on the warehouse for status and summaries."""
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator
 
 import duckdb
 
@@ -11,7 +11,7 @@ from cdp.config import Settings
 
 
 @contextmanager
-def connect(settings: Settings, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(settings: Settings, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     conn = duckdb.connect(str(settings.duckdb_path), read_only=read_only)
     try:
         yield conn
@@ -60,7 +60,9 @@ def source_status(settings: Settings, sources: list[str]) -> list[SourceStatus]:
             }
             last = None
             if "_dlt_loads" in tables:
-                last = conn.execute(f'select max(inserted_at) from "{schema}"."_dlt_loads" where status = 0').fetchone()[0]
+                last = conn.execute(
+                    f'select max(inserted_at) from "{schema}"."_dlt_loads" where status = 0'
+                ).fetchone()[0]
             read = loaded = quarantined = duplicate = 0
             if "_load_stats" in tables:
                 read, loaded, quarantined, duplicate = conn.execute(

@@ -382,12 +382,12 @@ class World:
 
     def _email(self, first: str, last: str, country: str, style: int | None = None) -> str:
         rng = self.rng
-        f, l = ascii_slug(first), ascii_slug(last.replace(" ", ""))
+        f, s = ascii_slug(first), ascii_slug(last.replace(" ", ""))
         domains = R.EMAIL_DOMAINS[country]
         dom = rng.choices([d for d, _ in domains], [w for _, w in domains])[0]
         style = rng.randrange(7) if style is None else style
-        local = (f"{f}.{l}", f"{f}{l}", f"{f[:1]}.{l}", f"{f}_{l}", f"{f}.{l}{rng.randint(1, 99)}",
-                 f"{l}.{f}{rng.randint(60, 99)}", f"{f}{rng.randint(100, 9999)}")[style]
+        local = (f"{f}.{s}", f"{f}{s}", f"{f[:1]}.{s}", f"{f}_{s}", f"{f}.{s}{rng.randint(1, 99)}",
+                 f"{s}.{f}{rng.randint(60, 99)}", f"{f}{rng.randint(100, 9999)}")[style]
         email = f"{local}@{dom}"
         while email in self._used_emails:
             email = f"{local}{rng.randint(1, 999)}@{dom}"
@@ -513,7 +513,7 @@ class World:
     def pick_lines(self, p: Person, rng: random.Random, ts: int, currency: str, b2b: bool = False) -> list:
         _, m, _ = ymd(ts // DAY)
         cold = 1.5 if m in (10, 11, 12, 1, 2) else (0.6 if m in (5, 6, 7, 8) else 1.0)
-        weights = [w * cold if c in R.COLD_CATEGORIES else w for c, w in zip(CATS, p.cat_w)]
+        weights = [w * cold if c in R.COLD_CATEGORIES else w for c, w in zip(CATS, p.cat_w, strict=False)]
         n = rng.choices((1, 2, 3, 4), (55, 28, 12, 5))[0]
         lines, seen = [], {}
         for _ in range(n):
@@ -587,7 +587,7 @@ class World:
             p.has_account = False
         else:
             p.has_account = rng.random() < 0.88 or "online" not in channels
-        online_times = [t for t, c in zip(times, channels) if c == "online"]
+        online_times = [t for t, c in zip(times, channels, strict=False) if c == "online"]
         if p.has_account:
             if existing or online_times and online_times[0] == p.first_ts:
                 p.account_ts = p.first_ts
@@ -604,7 +604,7 @@ class World:
             p.phone_changed_ts = rng.randint(a, E - 1)
 
         # online orders
-        for t, ch in zip(times, channels):
+        for t, ch in zip(times, channels, strict=False):
             if ch == "online":
                 dev = rng.choice(p.devices) if p.devices else None
                 o = Order(person=p, ts=t, channel="app" if dev and dev.is_app else "web", device=dev,
@@ -621,7 +621,7 @@ class World:
                                  rng.choice(("where_is_order", "return", "damaged", "size")), o)
 
         # store visits
-        store_times = [t for t, c in zip(times, channels) if c == "store"]
+        store_times = [t for t, c in zip(times, channels, strict=False) if c == "store"]
         if store_times:
             p.loyalty = rng.random() < {"online": 0.03, "omni": 0.5, "store": 0.65}[p.segment]
             p.ereceipt_pref = rng.random() < 0.35

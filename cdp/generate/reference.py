@@ -229,7 +229,7 @@ COLD_CATEGORIES = ("outerwear", "knitwear")
 ONLINE_HOUR_WEIGHTS = (0.3, 0.15, 0.08, 0.05, 0.05, 0.1, 0.3, 0.6, 0.8, 0.9, 1.0, 1.0, 1.2, 1.1, 1.0, 1.0,
                        1.0, 1.1, 1.3, 1.6, 1.8, 1.7, 1.2, 0.7)
 STORE_HOUR_WEIGHTS = {h: w for h, w in zip(range(9, 21), (0.4, 0.7, 0.9, 1.2, 1.2, 1.1, 1.1, 1.3, 1.5, 1.3,
-                                                           0.9, 0.5))}
+                                                           0.9, 0.5), strict=False)}
 
 USER_AGENTS = {
     "desktop": (

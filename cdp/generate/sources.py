@@ -148,7 +148,7 @@ def write_shop(ctx: Ctx) -> None:
                 "line_items": [
                     {"id": lid, "sku": prod.sku, "product_id": prod.product_id, "title": prod.name, "quantity": q,
                      "price": money_str(u)}
-                    for lid, (prod, q, u) in zip(o.line_ids, o.lines)
+                    for lid, (prod, q, u) in zip(o.line_ids, o.lines, strict=False)
                 ],
                 "refunds": refunds,
             }

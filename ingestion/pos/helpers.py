@@ -71,7 +71,7 @@ class ReadRows:
         return pc.fill_null(pc.is_in(pairs, value_set=known), False)
 
     def remember(self, keys: pa.Array, versions: pa.Array) -> None:
-        self._versions.update(zip(keys.to_pylist(), versions.to_pylist()))
+        self._versions.update(zip(keys.to_pylist(), versions.to_pylist(), strict=False))
 
     def forget_before(self, cutoff: str) -> None:
         for key in [k for k, version in self._versions.items() if version < cutoff]:

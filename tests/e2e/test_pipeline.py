@@ -3,7 +3,6 @@ and unit tests), and check the marts against the generator's ground truth."""
 
 import csv
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -28,13 +27,13 @@ def built(tmp_path_factory) -> Settings:
     generate(settings.landing_dir, customers=CUSTOMERS, seed=7, end_date=date(2026, 11, 1))
     first_runs = ingest(settings)
     assert {run.source for run in first_runs} == set(SOURCE_NAMES)
-    run_dbt(settings, "build")
+    run_dbt(settings, "build", quiet=True)
     return settings
 
 
 @pytest.fixture
 def warehouse(built: Settings):
-    conn = duckdb.connect(str(built.duckdb_path), read_only=True)
+    conn = duckdb.connect(str(built.duckdb_path))
     yield conn
     conn.close()
 
@@ -84,7 +83,9 @@ def test_identity_clusters_match_ground_truth_pairwise(warehouse, built):
                 using (source, source_table, source_record_id)
         ),
         both_pairs as (select sum(n * (n - 1) / 2) as pairs from (select count(*) as n from joined group by all)),
-        truth_pairs as (select sum(n * (n - 1) / 2) as pairs from (select count(*) as n from joined group by person_id)),
+        truth_pairs as (
+            select sum(n * (n - 1) / 2) as pairs from (select count(*) as n from joined group by person_id)
+        ),
         predicted_pairs as (
             select sum(n * (n - 1) / 2) as pairs from (select count(*) as n from joined group by customer_id)
         )

@@ -6,52 +6,53 @@ with
 shop_customers as (
     {{ cdp.identifier_observations(ref('stg_shop__customers'), 'shop', 'customers', 'shop_customer_id',
         'coalesce(updated_at, created_at)',
-        [['user_id', 'shop_customer_id'], ['email', 'email'], ['phone', 'phone']]) }}
+        [['user_id', 'shop_customer_id'], ['email', 'email', 'email_raw'], ['phone', 'phone', 'phone_raw']]) }}
 ),
 
 shop_orders as (
     {{ cdp.identifier_observations(ref('stg_shop__orders'), 'shop', 'orders', 'order_id', 'ordered_at',
-        [['user_id', 'shop_customer_id'], ['email', 'email'], ['phone', 'phone']]) }}
+        [['user_id', 'shop_customer_id'], ['email', 'email', 'email_raw'], ['phone', 'phone', 'phone_raw']]) }}
 ),
 
 web_events as (
     {{ cdp.identifier_observations(ref('stg_web__events'), 'web', 'events', 'event_id', 'occurred_at',
         [['anonymous_id', 'anonymous_id'], ['anonymous_id', 'previous_id'], ['user_id', 'user_id'],
-         ['device_id', 'device_id'], ['email', 'email'], ['phone', 'phone']]) }}
+         ['device_id', 'device_id'], ['email', 'email', 'email_raw'], ['phone', 'phone', 'phone_raw']]) }}
 ),
 
 pos_receipts as (
     {{ cdp.identifier_observations(ref('stg_pos__receipts'), 'pos', 'receipts', 'receipt_id', 'purchased_at',
-        [['loyalty_card', 'loyalty_card_number'], ['email', 'email']]) }}
+        [['loyalty_card', 'loyalty_card_number', 'loyalty_card_number_raw'], ['email', 'email', 'email_raw']]) }}
 ),
 
 crm_contacts as (
     {{ cdp.identifier_observations(ref('stg_crm__contacts'), 'crm', 'contacts', 'crm_contact_id',
         'coalesce(updated_at, created_at)',
-        [['crm_contact_id', 'crm_contact_id'], ['email', 'email'], ['email', 'secondary_email'],
-         ['phone', 'phone'], ['phone', 'mobile_phone']]) }}
+        [['crm_contact_id', 'crm_contact_id'], ['email', 'email', 'email_raw'],
+         ['email', 'secondary_email', 'secondary_email_raw'], ['phone', 'phone', 'phone_raw'],
+         ['phone', 'mobile_phone', 'mobile_phone_raw']]) }}
 ),
 
 esp_subscribers as (
     {{ cdp.identifier_observations(ref('stg_esp__subscribers'), 'esp', 'subscribers', 'esp_subscriber_id',
         'coalesce(updated_at, opted_in_at)',
-        [['esp_subscriber_id', 'esp_subscriber_id'], ['email', 'email']]) }}
+        [['esp_subscriber_id', 'esp_subscriber_id'], ['email', 'email', 'email_raw']]) }}
 ),
 
 esp_events as (
     {{ cdp.identifier_observations(ref('stg_esp__events'), 'esp', 'events', 'email_event_id', 'occurred_at',
-        [['esp_subscriber_id', 'esp_subscriber_id'], ['email', 'email']]) }}
+        [['esp_subscriber_id', 'esp_subscriber_id'], ['email', 'email', 'email_raw']]) }}
 ),
 
 support_tickets as (
     {{ cdp.identifier_observations(ref('stg_support__tickets'), 'support', 'tickets', 'ticket_id', 'created_at',
-        [['email', 'email'], ['phone', 'phone']]) }}
+        [['email', 'email', 'email_raw'], ['phone', 'phone', 'phone_raw']]) }}
 ),
 
 loyalty_members as (
     {{ cdp.identifier_observations(ref('stg_loyalty__members'), 'loyalty', 'members', 'loyalty_member_id',
         'coalesce(updated_at, joined_at)',
-        [['loyalty_card', 'loyalty_card_number'], ['email', 'email'], ['phone', 'phone']]) }}
+        [['loyalty_card', 'loyalty_card_number'], ['email', 'email', 'email_raw'], ['phone', 'phone', 'phone_raw']]) }}
 ),
 
 unioned as (
@@ -83,7 +84,9 @@ final as (
         source || '/' || source_table || '/' || source_record_id as source_record_key,
         identifier_type,
         identifier_value,
-        identifier_type || ':' || identifier_value as identifier_key,
+        raw_value,
+        -- a value that could not be normalised keeps its raw form in the key, marked as such
+        identifier_type || ':' || coalesce(identifier_value, 'unparsed:' || raw_value) as identifier_key,
         observed_at
     from unioned
 

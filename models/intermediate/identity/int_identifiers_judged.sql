@@ -1,4 +1,6 @@
-{#- One row per distinct identifier, with whether it may link records and, if not, why. -#}
+{#- One row per distinct identifier, with whether it may link records and, if not, why: it could not be
+    normalised (no valid email or phone), it is junk (seed identifier_blocklist), or it is shared by
+    more people than its type allows (var identity_degree_caps). -#}
 
 with
 
@@ -81,9 +83,15 @@ final as (
         identifiers.identifier_key,
         identifiers.identifier_type,
         identifiers.identifier_value,
-        blocklisted.identifier_key is null as is_valid,
-        blocklisted.identifier_key is null and over_degree.identifier_key is null as is_linkable,
-        coalesce('blocklisted: ' || blocklisted.reason, over_degree.reason) as unlinkable_reason
+        identifiers.identifier_value is not null and blocklisted.identifier_key is null as is_valid,
+        identifiers.identifier_value is not null
+        and blocklisted.identifier_key is null
+        and over_degree.identifier_key is null as is_linkable,
+        coalesce(
+            case when identifiers.identifier_value is null then 'not a valid ' || identifiers.identifier_type end,
+            'blocklisted: ' || blocklisted.reason,
+            over_degree.reason
+        ) as unlinkable_reason
     from identifiers
     left join blocklisted
         on identifiers.identifier_key = blocklisted.identifier_key

@@ -14,9 +14,13 @@ renamed as (
 
         -- identifiers, normalised
         {{ cdp.normalize_email('email') }} as email,
+        email as email_raw,
         {{ cdp.normalize_email('secondary_email') }} as secondary_email,
+        secondary_email as secondary_email_raw,
         {{ cdp.normalize_phone('phone', cdp.country_code('country')) }} as phone,
+        phone as phone_raw,
         {{ cdp.normalize_phone('mobile_phone', cdp.country_code('country')) }} as mobile_phone,
+        mobile_phone as mobile_phone_raw,
 
         -- person
         {{ cdp.clean_text('first_name') }} as first_name,

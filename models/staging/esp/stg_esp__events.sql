@@ -16,6 +16,7 @@ renamed as (
 
         -- identifiers, normalised
         {{ cdp.normalize_email('email') }} as email,
+        email as email_raw,
 
         -- event
         lower(event_type) as email_event_type,

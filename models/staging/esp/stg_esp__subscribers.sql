@@ -15,6 +15,7 @@ renamed as (
 
         -- identifiers, normalised
         {{ cdp.normalize_email('email') }} as email,
+        email as email_raw,
 
         -- subscription
         lower(status) as subscription_status,

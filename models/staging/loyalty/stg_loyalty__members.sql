@@ -17,7 +17,9 @@ renamed as (
 
         -- identifiers, normalised
         {{ cdp.normalize_email('email') }} as email,
+        email as email_raw,
         {{ cdp.normalize_phone('phone', cdp.country_code('country')) }} as phone,
+        phone as phone_raw,
 
         -- person
         {{ cdp.clean_text('first_name') }} as first_name,

@@ -17,7 +17,9 @@ renamed as (
         -- identifiers, normalised: card numbers are printed in groups of four
         upper({{ cdp.regexp_replace_all(cdp.clean_text('loyalty_card_number'), '[^0-9A-Za-z]', '') }})
             as loyalty_card_number,
+        loyalty_card_number as loyalty_card_number_raw,
         {{ cdp.normalize_email('ereceipt_email') }} as email,
+        ereceipt_email as email_raw,
 
         -- receipt
         receipt_type,

@@ -14,8 +14,10 @@ renamed as (
 
         -- identifiers, normalised
         {{ cdp.normalize_email('email') }} as email,
+        email as email_raw,
         {{ cdp.normalize_phone('coalesce(phone, default_address__phone)', 'default_address__country_code') }}
             as phone,
+        coalesce(phone, default_address__phone) as phone_raw,
 
         -- person
         {{ cdp.clean_text('first_name') }} as first_name,

@@ -16,7 +16,9 @@ renamed as (
 
         -- identifiers, normalised
         {{ cdp.normalize_email('email') }} as email,
+        email as email_raw,
         {{ cdp.normalize_phone('phone', 'billing_address__country_code') }} as phone,
+        phone as phone_raw,
 
         -- order
         source_name as sales_channel,

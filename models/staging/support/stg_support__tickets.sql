@@ -14,7 +14,9 @@ renamed as (
 
         -- identifiers, normalised; the helpdesk knows no country, so only international numbers survive
         {{ cdp.normalize_email('requester__email') }} as email,
+        requester__email as email_raw,
         {{ cdp.normalize_phone('requester__phone', 'null') }} as phone,
+        requester__phone as phone_raw,
         {{ cdp.clean_text('requester__name') }} as requester_name,
 
         -- ticket

@@ -36,8 +36,10 @@ renamed as (
 
         -- traits, normalised
         {{ cdp.normalize_email('traits_email') }} as email,
+        traits_email as email_raw,
         {{ cdp.normalize_phone('traits_phone', cdp.regexp_replace_all('context_locale', '^[a-zA-Z]+[-_]', '')) }}
             as phone,
+        traits_phone as phone_raw,
         {{ cdp.clean_text('traits_first_name') }} as first_name,
         {{ cdp.clean_text('traits_last_name') }} as last_name,
 
