@@ -185,6 +185,27 @@ def status() -> None:
     console.print(table)
 
 
+serve_app = typer.Typer(help="Run the local servers.", no_args_is_help=True)
+app.add_typer(serve_app, name="serve")
+
+
+@serve_app.command("shop-api")
+def serve_shop_api(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8765, help="Port to listen on."),
+    rate_per_s: float = typer.Option(2.0, help="Requests per second allowed per token (burst 40)."),
+) -> None:
+    """Serve data/landing/shop through the local webshop API (token from CDP_SHOP_ACCESS_TOKEN)."""
+    import os
+
+    from cdp.local_apis.shop import run_shop_api
+
+    token = os.environ.get("CDP_SHOP_ACCESS_TOKEN")
+    if not token:
+        _fail(CdpError("Set CDP_SHOP_ACCESS_TOKEN to the token clients must send in `X-Shop-Access-Token`"))
+    run_shop_api(_settings().landing_dir / "shop", token, host=host, port=port, rate_per_s=rate_per_s)
+
+
 def _print_summary(settings: Settings) -> None:
     from cdp.warehouse import source_status, summary
 

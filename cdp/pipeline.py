@@ -36,7 +36,7 @@ def local_shop_api(settings: Settings) -> Iterator[ShopApi]:
     from cdp.local_apis.shop import serve_shop_api
 
     token = os.environ.get("CDP_SHOP_ACCESS_TOKEN") or secrets.token_urlsafe(24)
-    with serve_shop_api(settings.landing_dir / "shop", token, rate_per_s=1000.0, burst=1000) as base_url:
+    with serve_shop_api(settings.landing_dir / "shop", token, rate_per_s=None) as base_url:
         yield ShopApi(base_url=base_url, access_token=token)
 
 

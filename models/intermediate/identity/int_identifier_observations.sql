@@ -77,18 +77,26 @@ unioned as (
 
 final as (
 
-    select distinct
+    select
         source,
         source_table,
         source_record_id,
         source || '/' || source_table || '/' || source_record_id as source_record_key,
         identifier_type,
         identifier_value,
-        raw_value,
         -- a value that could not be normalised keeps its raw form in the key, marked as such
         identifier_type || ':' || coalesce(identifier_value, 'unparsed:' || raw_value) as identifier_key,
-        observed_at
+        -- one record may give the same value twice (phone and mobile phone): keep one row
+        min(raw_value) as raw_value,
+        min(observed_at) as observed_at
     from unioned
+    group by
+        source,
+        source_table,
+        source_record_id,
+        identifier_type,
+        identifier_value,
+        identifier_type || ':' || coalesce(identifier_value, 'unparsed:' || raw_value)
 
 )
 

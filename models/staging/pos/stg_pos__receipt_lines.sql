@@ -19,8 +19,8 @@ renamed as (
         cast(quantity as integer) as quantity,
 
         -- money: minor units in the receipt's currency
-        cast(unit_price_minor as decimal(18, 2)) / 100 as unit_price_amount,
-        cast(line_total_minor as decimal(18, 2)) / 100 as line_amount,
+        cast(unit_price_minor / 100 as decimal(18, 2)) as unit_price_amount,
+        cast(line_total_minor / 100 as decimal(18, 2)) as line_amount,
 
         -- timestamps
         cast(updated_at as timestamp) as updated_at

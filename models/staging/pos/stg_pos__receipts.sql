@@ -27,7 +27,7 @@ renamed as (
 
         -- money: the POS stores minor units (cents, groszy, øre, pence)
         upper(currency) as currency,
-        cast(total_amount_minor as decimal(18, 2)) / 100 as total_amount,
+        cast(total_amount_minor / 100 as decimal(18, 2)) as total_amount,
 
         -- booleans
         receipt_type = 'return' as is_return,
