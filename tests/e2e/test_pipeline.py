@@ -4,10 +4,8 @@ and unit tests), and check the marts against the generator's ground truth."""
 import csv
 from datetime import date
 
-import duckdb
 import pytest
 
-from cdp.build import run_dbt
 from cdp.config import Settings
 from cdp.generate import generate
 from cdp.pipeline import ingest
@@ -15,27 +13,15 @@ from ingestion.runner import SOURCE_NAMES
 
 pytestmark = pytest.mark.e2e
 
-CUSTOMERS = 300
-
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Settings:
-    root = tmp_path_factory.mktemp("e2e")
-    settings = Settings(
-        duckdb_path=root / "warehouse.duckdb", landing_dir=root / "landing", pipelines_dir=root / "pipelines"
-    )
-    generate(settings.landing_dir, customers=CUSTOMERS, seed=7, end_date=date(2026, 11, 1))
-    first_runs = ingest(settings)
-    assert {run.source for run in first_runs} == set(SOURCE_NAMES)
-    run_dbt(settings, "build", quiet=True)
-    return settings
+def built(demo_warehouse: Settings) -> Settings:
+    return demo_warehouse
 
 
 @pytest.fixture
-def warehouse(built: Settings):
-    conn = duckdb.connect(str(built.duckdb_path))
-    yield conn
-    conn.close()
+def warehouse(demo_db):
+    return demo_db
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +130,13 @@ def test_load_stats_balance_for_every_source(warehouse):
         assert unbalanced == [], source
 
 
-def test_second_ingest_with_no_new_data_loads_nothing(built: Settings):
-    runs = ingest(built)
+def test_second_ingest_with_no_new_data_loads_nothing(tmp_path):
+    # its own warehouse: the shared one stays as the build left it
+    settings = Settings(
+        duckdb_path=tmp_path / "w.duckdb", landing_dir=tmp_path / "landing", pipelines_dir=tmp_path / "pipelines"
+    )
+    generate(settings.landing_dir, customers=50, seed=11, end_date=date(2026, 11, 1))
+    first = ingest(settings)
+    assert all(run.rows_loaded > 0 for run in first)
+    runs = ingest(settings)
     assert {run.source: run.rows_loaded for run in runs} == {name: 0 for name in SOURCE_NAMES}
