@@ -23,6 +23,7 @@ class Settings:
     duckdb_path: Path
     landing_dir: Path
     pipelines_dir: Path
+    lake_dir: Path | None = None  # Parquet landing for engines that read files (Spark); data/lake
     project_dir: Path = PROJECT_ROOT
 
     @classmethod
@@ -32,4 +33,10 @@ class Settings:
             duckdb_path=_path_from_env("CDP_DUCKDB_PATH", data_dir / "warehouse.duckdb"),
             landing_dir=_path_from_env("CDP_LANDING_DIR", data_dir / "landing"),
             pipelines_dir=_path_from_env("CDP_PIPELINES_DIR", data_dir / "dlt_pipelines"),
+            lake_dir=_path_from_env("CDP_LAKE_DIR", data_dir / "lake"),
         )
+
+    @property
+    def lake(self) -> Path:
+        """The Parquet lake folder: `lake_dir`, or `lake` beside the warehouse file."""
+        return self.lake_dir or self.duckdb_path.parent / "lake"

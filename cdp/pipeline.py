@@ -45,14 +45,16 @@ def ingest(
     sources: list[str] | None = None,
     use_local_shop_api: bool = True,
     on_source_done: Callable[[SourceRun], None] | None = None,
+    destination: str = "warehouse",
 ) -> list[SourceRun]:
-    """Load each source in turn (one DuckDB writer at a time); returns what each run loaded."""
+    """Load each source in turn (one DuckDB writer at a time) into the warehouse or the Parquet lake;
+    returns what each run loaded."""
     names = list(sources or SOURCE_NAMES)
     runs = []
     needs_shop = "shop" in names and use_local_shop_api
     with local_shop_api(settings) if needs_shop else nullcontext(None) as shop_api:
         for name in names:
-            run = run_source(name, settings, shop_api=shop_api if name == "shop" else None)
+            run = run_source(name, settings, shop_api=shop_api if name == "shop" else None, destination=destination)
             runs.append(run)
             if on_source_done is not None:
                 on_source_done(run)

@@ -67,23 +67,41 @@ def make_source(name: str, settings: Settings, shop_api: ShopApi | None = None) 
     return factory(**_source_kwargs(name, settings, shop_api))
 
 
-def make_pipeline(name: str, settings: Settings) -> dlt.Pipeline:
-    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+DESTINATIONS = ("warehouse", "lake")
+
+
+def make_pipeline(name: str, settings: Settings, destination: str = "warehouse") -> dlt.Pipeline:
+    """The dlt pipeline of source `name`: into the DuckDB warehouse, or as Parquet files into the lake
+    (`<lake>/raw_<name>/<table>/`), which Spark reads. Each destination keeps its own pipeline state, so
+    both can be loaded from the same landing files."""
+    if destination == "warehouse":
+        settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+        target = dlt.destinations.duckdb(str(settings.duckdb_path))
+        pipeline_name = f"cdp_{name}"
+    elif destination == "lake":
+        settings.lake.mkdir(parents=True, exist_ok=True)
+        # plain Parquet has no merge: dlt appends; give the destination a table_format (delta) for merge
+        target = dlt.destinations.filesystem(settings.lake.as_uri())
+        pipeline_name = f"cdp_lake_{name}"
+    else:
+        raise IngestionError(f"Unknown destination `{destination}`; valid: {', '.join(DESTINATIONS)}")
     return dlt.pipeline(
-        pipeline_name=f"cdp_{name}",
-        destination=dlt.destinations.duckdb(str(settings.duckdb_path)),
+        pipeline_name=pipeline_name,
+        destination=target,
         dataset_name=dataset_name(name),
         pipelines_dir=str(settings.pipelines_dir),
     )
 
 
-def run_source(name: str, settings: Settings, shop_api: ShopApi | None = None) -> SourceRun:
+def run_source(
+    name: str, settings: Settings, shop_api: ShopApi | None = None, destination: str = "warehouse"
+) -> SourceRun:
     """Extract, normalise and load one source; returns the rows written per table."""
     started = time.perf_counter()
-    pipeline = make_pipeline(name, settings)
+    pipeline = make_pipeline(name, settings, destination)
     source = make_source(name, settings, shop_api)
     try:
-        pipeline.run(source)
+        pipeline.run(source, loader_file_format="parquet" if destination == "lake" else None)
     except Exception as exc:  # dlt wraps every step failure; keep the cause readable
         raise IngestionError(f"Loading source `{name}` failed: {exc}") from exc
     normalize_info = pipeline.last_trace.last_normalize_info
