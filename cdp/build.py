@@ -2,7 +2,8 @@
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from cdp.config import Settings
@@ -15,6 +16,21 @@ log = logging.getLogger(__name__)
 class BuildResult:
     nodes: int
     failures: list[str]
+
+
+@contextmanager
+def _warehouse_env(settings: Settings) -> Iterator[None]:
+    """`profiles.yml` reads the warehouse path from CDP_DUCKDB_PATH: set it for one dbt call, then put
+    back what was there, so one build does not point the rest of the process at its warehouse."""
+    previous = os.environ.get("CDP_DUCKDB_PATH")
+    os.environ["CDP_DUCKDB_PATH"] = str(settings.duckdb_path)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("CDP_DUCKDB_PATH", None)
+        else:
+            os.environ["CDP_DUCKDB_PATH"] = previous
 
 
 def dbt_args(settings: Settings, command: str, extra: list[str] | None = None) -> list[str]:
@@ -32,8 +48,8 @@ def parse(settings: Settings):
     """The dbt manifest of the project (parsed once, handed to the runs that follow)."""
     from dbt.cli.main import dbtRunner  # heavy import, only when building
 
-    os.environ["CDP_DUCKDB_PATH"] = str(settings.duckdb_path)
-    result = dbtRunner().invoke(dbt_args(settings, "parse", ["--quiet"]))
+    with _warehouse_env(settings):
+        result = dbtRunner().invoke(dbt_args(settings, "parse", ["--quiet"]))
     if not result.success:
         raise BuildError(f"dbt could not parse the project: {result.exception}")
     return result.result
@@ -59,8 +75,6 @@ def run_dbt(
     logs/dbt.log; `quiet` keeps it off the console."""
     from dbt.cli.main import dbtRunner  # heavy import, only when building
 
-    os.environ["CDP_DUCKDB_PATH"] = str(settings.duckdb_path)
-
     def callback(event) -> None:
         if on_node_done is not None and event.info.name == "NodeFinished":
             node = event.data.node_info
@@ -68,7 +82,8 @@ def run_dbt(
 
     runner = dbtRunner(manifest=manifest, callbacks=[callback])
     args = dbt_args(settings, command, [*(["--quiet"] if quiet else []), *(extra or [])])
-    result = runner.invoke(args)
+    with _warehouse_env(settings):
+        result = runner.invoke(args)
     if result.exception is not None:
         raise BuildError(f"dbt {command} could not run: {result.exception}") from result.exception
     failures, nodes = [], 0
