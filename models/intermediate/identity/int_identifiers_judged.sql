@@ -1,6 +1,7 @@
-{#- One row per distinct identifier, with whether it may link records and, if not, why: it could not be
-    normalised (no valid email or phone), it is junk (seed identifier_blocklist), or it is shared by
-    more people than its type allows (var identity_degree_caps). -#}
+{#- One row per distinct identifier, with its type's rules (seed identifier_types) and whether it may
+    link records and, if not, why: its type is no merge key, it could not be normalised (no valid email
+    or phone), it is junk (seed identifier_blocklist), or it is shared by more people than its type
+    allows (var identity_degree_caps). -#}
 
 with
 
@@ -13,6 +14,12 @@ observations as (
 blocklist as (
 
     select * from {{ ref('identifier_blocklist') }}
+
+),
+
+identifier_types as (
+
+    select * from {{ ref('identifier_types') }}
 
 ),
 
@@ -47,7 +54,7 @@ blocklisted as (
 
 {%- for cap in var('identity_degree_caps') %}
 
-degree_{{ cap.identifier_type }} as (
+degree_{{ loop.index }} as (
 
     select
         capped.identifier_key,
@@ -63,17 +70,28 @@ degree_{{ cap.identifier_type }} as (
 ),
 {%- endfor %}
 
-over_degree as (
+over_degree_by_cap as (
     {%- for cap in var('identity_degree_caps') %}
     select
         identifier_key,
         'shared by ' || cast(anchor_count as {{ dbt.type_string() }})
         || ' {{ cap.anchor_type }} values (cap {{ cap.max }})' as reason
-    from degree_{{ cap.identifier_type }}
+    from degree_{{ loop.index }}
     {%- if not loop.last %}
     union all
     {%- endif %}
     {%- endfor %}
+
+),
+
+over_degree as (
+
+    -- a value over several caps: one reason is enough
+    select
+        identifier_key,
+        min(reason) as reason
+    from over_degree_by_cap
+    group by identifier_key
 
 ),
 
@@ -83,12 +101,17 @@ final as (
         identifiers.identifier_key,
         identifiers.identifier_type,
         identifiers.identifier_value,
+        identifier_types.priority,
+        identifier_types.max_per_customer,
+        identifier_types.strength,
         identifiers.identifier_value is not null and blocklisted.identifier_key is null as is_valid,
         identifiers.identifier_value is not null
         and blocklisted.identifier_key is null
-        and over_degree.identifier_key is null as is_linkable,
+        and over_degree.identifier_key is null
+        and identifier_types.identifier_type is not null as is_linkable,
         coalesce(
             case when identifiers.identifier_value is null then 'not a valid ' || identifiers.identifier_type end,
+            case when identifier_types.identifier_type is null then 'not a merge key type' end,
             'blocklisted: ' || blocklisted.reason,
             over_degree.reason
         ) as unlinkable_reason
@@ -97,6 +120,8 @@ final as (
         on identifiers.identifier_key = blocklisted.identifier_key
     left join over_degree
         on identifiers.identifier_key = over_degree.identifier_key
+    left join identifier_types
+        on identifiers.identifier_type = identifier_types.identifier_type
 
 )
 

@@ -1,0 +1,147 @@
+"""How fast the identity graph resolves: writes a synthetic identity graph of N identifiers (people with
+a few identifiers each, joined by the records that saw them, plus long chains: the worst case of label
+propagation) into a temporary DuckDB, runs the dbt identity graph macro (resolve_identity_graph, via
+`dbt run-operation`) and, in the same run, the in-memory bound: the edges read from DuckDB and solved by
+scipy's `connected_components`. Prints both times, their ratio, the rounds, the peak memory and whether
+the components are the same.
+
+    .venv/bin/python benchmarks/identity_scale.py                       # 10M identifiers
+    .venv/bin/python benchmarks/identity_scale.py --identifiers 200000
+    .venv/bin/python benchmarks/identity_scale.py --identifiers 200000 --chain-share 1 --chain-length 200000
+"""
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from cdp.config import Settings
+from cdp.identity.graph_operation import run_identity_graph
+
+
+def write_graph(path: Path, identifiers: int, chain_share: float, chain_length: int, seed: int) -> int:
+    """People of 1-6 identifiers (types by priority tier), their records as edges from the person's
+    strongest identifier; `chain_share` of the identifiers form chains of `chain_length`. Node ids are shuffled.
+    Returns the number of edges."""
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("create schema g")
+        chained = int(identifiers * chain_share)
+        conn.execute(
+            f"""
+            create table g.nodes as
+            with numbered as (
+                select i, row_number() over (order by hash(i + {seed})) as node_id from range({identifiers}) as t(i)
+            )
+            select
+                node_id,
+                'n:' || cast(i as varchar) as node_key,
+                case when i < {chained} then 'email' else ['user_id', 'email', 'phone', 'device_id'][1 + i % 4] end
+                    as node_type,
+                case when i < {chained} then 4 else [1, 4, 8, 10][1 + i % 4] end as priority,
+                1000000000 as max_per_customer,
+                i
+            from numbered
+            """
+        )
+        conn.execute(
+            f"""
+            create table g.edges as
+            with people as (
+                -- identifiers past the chains go to people of 4 (i // 4): one strongest, three others
+                select node_id, i, i // 4 as person, i % 4 as slot, priority from g.nodes where i >= {chained}
+            ),
+            person_edges as (
+                select anchor.node_id as from_node_id, other.node_id as to_node_id, other.priority as tier
+                from people as anchor
+                inner join people as other on anchor.person = other.person and anchor.slot = 0 and other.slot > 0
+            ),
+            chain_edges as (
+                select a.node_id as from_node_id, b.node_id as to_node_id, 4 as tier
+                from g.nodes as a
+                inner join g.nodes as b on b.i = a.i + 1
+                where a.i < {chained} - 1 and (a.i + 1) % {chain_length} <> 0
+            )
+            select from_node_id, to_node_id, tier, timestamp '2026-01-01' as observed_at from person_edges
+            union all
+            select from_node_id, to_node_id, tier, timestamp '2026-01-01' as observed_at from chain_edges
+            """
+        )
+        return conn.execute("select count(*) from g.edges").fetchone()[0]
+
+
+def scipy_bound(path: Path) -> tuple[float, np.ndarray, np.ndarray]:
+    """Seconds to read the factorised edges from DuckDB and solve them in memory; node ids and labels."""
+    started = time.perf_counter()
+    with duckdb.connect(str(path)) as conn:
+        n = conn.execute("select max(node_id) from g.nodes").fetchone()[0] + 1
+        edges = conn.execute("select from_node_id, to_node_id from g.edges").fetchnumpy()
+    src, dst = edges["from_node_id"].astype(np.int64), edges["to_node_id"].astype(np.int64)
+    graph = coo_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    return time.perf_counter() - started, np.arange(n), labels
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--identifiers", type=int, default=10_000_000)
+    parser.add_argument("--chain-share", type=float, default=0.02)
+    parser.add_argument("--chain-length", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        settings = Settings(duckdb_path=root / "graph.duckdb", landing_dir=root / "landing", pipelines_dir=root / "p")
+        edges = write_graph(settings.duckdb_path, args.identifiers, args.chain_share, args.chain_length, args.seed)
+        print(
+            f"graph: {args.identifiers:,} identifiers, {edges:,} edges,"
+            f" chains of {args.chain_length:,} ({args.chain_share:.0%} of identifiers)"
+        )
+
+        with duckdb.connect(str(settings.duckdb_path)) as conn:
+            conn.execute("create table g.no_nodes as select * from g.nodes limit 0")
+            conn.execute("create table g.no_edges as select * from g.edges limit 0")
+        run_identity_graph(settings, "g", "no_nodes", "no_edges")  # warm-up: dbt parses the project once
+        started = time.perf_counter()
+        run_identity_graph(settings, "g", "no_nodes", "no_edges")
+        startup_seconds = time.perf_counter() - started
+
+        started = time.perf_counter()
+        run_identity_graph(settings, "g", "nodes", "edges")
+        sql_seconds = time.perf_counter() - started - startup_seconds
+
+        bound_seconds, node_ids, labels = scipy_bound(settings.duckdb_path)
+        with duckdb.connect(str(settings.duckdb_path)) as conn:
+            rounds = conn.execute("select tier, rounds from g.edges__rounds order by tier").fetchall()
+            conn.register("scipy_labels", {"node_id": node_ids, "label": labels})
+            # same partition: every scipy component maps to one SQL component and back
+            mismatches = conn.execute(
+                """
+                select count(*) from (
+                    select label from scipy_labels inner join g.edges__labels as l using (node_id)
+                    group by label having count(distinct l.component_id) > 1
+                    union all
+                    select l.component_id from scipy_labels inner join g.edges__labels as l using (node_id)
+                    group by l.component_id having count(distinct label) > 1
+                )
+                """
+            ).fetchone()[0]
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        print(f"dbt start-up (empty graph):         {startup_seconds:8.1f} s  (not counted below)")
+        print(f"identity graph (dbt macro, DuckDB): {sql_seconds:8.1f} s")
+        print(f"in-memory bound (DuckDB + scipy):   {bound_seconds:8.1f} s")
+        print(f"ratio:                              {sql_seconds / bound_seconds:8.1f}  (target <= 3)")
+        print(f"rounds per tier:                    {', '.join(f'{t}: {r}' for t, r in rounds)}")
+        print(f"peak memory (this process):         {peak_mib:8.0f} MiB")
+        print(f"components equal scipy's:           {'yes' if mismatches == 0 else f'NO ({mismatches} differ)'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Run the identity graph macros of the dbt project on hand-made or synthetic node and edge tables
+(tests of the guards, the scale benchmark) through `dbt run-operation`."""
+
+import json
+import os
+
+from cdp.config import Settings
+from cdp.errors import BuildError
+
+
+def run_identity_graph(settings: Settings, schema: str, nodes: str, edges: str, max_rounds: int | None = None) -> None:
+    """Resolve the graph of `schema.nodes` / `schema.edges` (columns of int_identity_nodes and
+    int_identity_edges); results land in `<edges>__labels`, `<edges>__edge_status`, `<edges>__rounds`.
+    `max_rounds` overrides var identity_max_rounds. Raises BuildError when dbt fails, e.g. when the
+    rounds do not converge."""
+    from dbt.cli.main import dbtRunner  # heavy import, only when running
+
+    os.environ["CDP_DUCKDB_PATH"] = str(settings.duckdb_path)
+    args = json.dumps({"schema": schema, "nodes": nodes, "edges": edges, "max_rounds": max_rounds})
+    result = dbtRunner().invoke(
+        [
+            "run-operation",
+            "identity_graph_operation",
+            "--args",
+            args,
+            "--project-dir",
+            str(settings.project_dir),
+            "--profiles-dir",
+            str(settings.project_dir),
+            "--quiet",
+        ]
+    )
+    if not result.success:
+        raise BuildError(f"identity graph on `{schema}.{edges}` failed: {result.exception or 'see logs/dbt.log'}")
