@@ -1,5 +1,6 @@
-{#- One row per source record that says something about a person's name or country, with when it
-    said it, and the customer the record resolves to. -#}
+{#- One row per source record that says something about a person (name, country, city, language,
+    loyalty tier and points, email consent), with when it said it, and the customer the record resolves
+    to. Survivorship (int_customer_attributes_survived) picks one value per attribute from these. -#}
 
 with
 
@@ -54,6 +55,11 @@ unioned as (
         first_name,
         last_name,
         country_code,
+        city,
+        null as language_code,
+        null as loyalty_tier,
+        null as loyalty_points,
+        case when is_accepting_marketing then 'granted' else 'denied' end as email_consent,
         coalesce(updated_at, created_at) as observed_at
     from shop_customers
 
@@ -66,6 +72,11 @@ unioned as (
         null as first_name,
         null as last_name,
         country_code,
+        null as city,
+        null as language_code,
+        null as loyalty_tier,
+        null as loyalty_points,
+        null as email_consent,
         ordered_at as observed_at
     from shop_orders
 
@@ -78,6 +89,12 @@ unioned as (
         first_name,
         last_name,
         country_code,
+        null as city,
+        null as language_code,
+        null as loyalty_tier,
+        null as loyalty_points,
+        -- an opt-out is a consent signal; no opt-out is not consent
+        case when is_email_opted_out then 'denied' end as email_consent,
         coalesce(updated_at, created_at) as observed_at
     from crm_contacts
 
@@ -90,6 +107,11 @@ unioned as (
         first_name,
         last_name,
         country_code,
+        null as city,
+        null as language_code,
+        loyalty_tier,
+        points_balance as loyalty_points,
+        null as email_consent,
         coalesce(updated_at, joined_at) as observed_at
     from loyalty_members
 
@@ -102,7 +124,12 @@ unioned as (
         null as first_name,
         null as last_name,
         country_code,
-        coalesce(updated_at, opted_in_at) as observed_at
+        null as city,
+        language_code,
+        null as loyalty_tier,
+        null as loyalty_points,
+        case when is_subscribed then 'granted' else 'denied' end as email_consent,
+        coalesce(unsubscribed_at, updated_at, opted_in_at) as observed_at
     from esp_subscribers
 
     union all
@@ -114,6 +141,11 @@ unioned as (
         first_name,
         last_name,
         null as country_code,
+        null as city,
+        lower({{ dbt.split_part('locale_code', "'-'", 1) }}) as language_code,
+        null as loyalty_tier,
+        null as loyalty_points,
+        null as email_consent,
         occurred_at as observed_at
     from web_events
     where event_type = 'identify'
@@ -130,6 +162,11 @@ final as (
         unioned.first_name,
         unioned.last_name,
         unioned.country_code,
+        unioned.city,
+        unioned.language_code,
+        unioned.loyalty_tier,
+        unioned.loyalty_points,
+        unioned.email_consent,
         unioned.observed_at
     from unioned
     inner join records

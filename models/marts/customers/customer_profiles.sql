@@ -1,14 +1,11 @@
+{%- set survived = ['first_name', 'last_name', 'country_code', 'city', 'language_code', 'loyalty_tier',
+    'loyalty_points', 'email_consent'] %}
+
 with
 
 records as (
 
     select * from {{ ref('int_source_records_resolved') }}
-
-),
-
-observations as (
-
-    select * from {{ ref('int_identifier_observations') }}
 
 ),
 
@@ -18,15 +15,51 @@ identities as (
 
 ),
 
-attributes as (
+survived_attributes as (
 
-    select * from {{ ref('int_customer_attributes_unioned') }}
+    select * from {{ ref('int_customer_attributes_survived') }}
 
 ),
 
-orders as (
+events as (
 
-    select * from {{ ref('int_orders_unioned') }}
+    select * from {{ ref('int_customer_events_unioned') }}
+
+),
+
+order_traits as (
+
+    select * from {{ ref('int_customer_order_traits') }}
+
+),
+
+product_traits as (
+
+    select * from {{ ref('int_customer_product_traits') }}
+
+),
+
+web_traits as (
+
+    select * from {{ ref('int_customer_web_traits') }}
+
+),
+
+email_traits as (
+
+    select * from {{ ref('int_customer_email_traits') }}
+
+),
+
+support_traits as (
+
+    select * from {{ ref('int_customer_support_traits') }}
+
+),
+
+rfm as (
+
+    select * from {{ ref('int_customer_rfm') }}
 
 ),
 
@@ -39,13 +72,12 @@ customers as (
 seen as (
 
     select
-        records.customer_id,
-        min(observations.observed_at) as first_seen_at,
-        max(observations.observed_at) as last_seen_at
-    from records
-    inner join observations
-        on records.source_record_key = observations.source_record_key
-    group by records.customer_id
+        customer_id,
+        min(occurred_at) as first_seen_at,
+        max(occurred_at) as last_seen_at
+    from events
+    where occurred_at <= {{ cdp.as_of() }}
+    group by customer_id
 
 ),
 
@@ -65,46 +97,33 @@ ranked_contacts as (
 
 ),
 
--- the name: the most recent record that gives one
-ranked_names as (
+all_contacts as (
 
     select
         customer_id,
-        first_name,
-        last_name,
-        row_number() over (
-            partition by customer_id
-            order by observed_at desc, source asc, source_record_id asc
-        ) as name_rank
-    from attributes
-    where first_name is not null or last_name is not null
+        {{ dbt.listagg(
+            "case when identifier_type = 'email' then identifier_value end", "', '", 'order by identifier_value'
+        ) }} as all_emails,
+        {{ dbt.listagg(
+            "case when identifier_type = 'phone' then identifier_value end", "', '", 'order by identifier_value'
+        ) }} as all_phones
+    from identities
+    where identifier_type in ('email', 'phone')
+    group by customer_id
 
 ),
 
--- the country: the one most records give, then the most recent
-ranked_countries as (
+-- one column per attribute and one saying which source won (rules: seed survivorship_rules)
+golden as (
 
     select
         customer_id,
-        country_code,
-        row_number() over (
-            partition by customer_id
-            order by count(*) desc, max(observed_at) desc, country_code asc
-        ) as country_rank
-    from attributes
-    where country_code is not null
-    group by customer_id, country_code
-
-),
-
-orders_per_customer as (
-
-    select
-        customer_id,
-        count(distinct case when not is_return then source || '/' || order_id end) as orders_count,
-        sum(net_amount_eur) as lifetime_revenue_eur
-    from orders
-    where customer_id is not null
+        {%- for attribute in survived %}
+        max(case when attribute_name = '{{ attribute }}' then attribute_value end) as {{ attribute }},
+        max(case when attribute_name = '{{ attribute }}' then attribute_source end) as {{ attribute }}_source
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from survived_attributes
     group by customer_id
 
 ),
@@ -112,16 +131,66 @@ orders_per_customer as (
 final as (
 
     select
+        -- identity and contact
         customers.customer_id,
         emails.identifier_value as primary_email,
         phones.identifier_value as primary_phone,
-        person_names.first_name,
-        person_names.last_name,
-        countries.country_code as country,
+        golden.first_name,
+        golden.last_name,
+        golden.country_code as country,
         seen.first_seen_at,
         seen.last_seen_at,
-        coalesce(orders_per_customer.orders_count, 0) as orders_count,
-        cast(coalesce(orders_per_customer.lifetime_revenue_eur, 0) as decimal(18, 2)) as lifetime_revenue_eur
+        coalesce(order_traits.count_orders, 0) as orders_count,
+        cast(coalesce(order_traits.lifetime_revenue_eur, 0) as decimal(18, 2)) as lifetime_revenue_eur,
+        golden.first_name_source,
+        golden.last_name_source,
+        golden.country_code_source as country_source,
+        all_contacts.all_emails,
+        all_contacts.all_phones,
+        golden.city,
+        golden.city_source,
+        golden.language_code,
+        golden.language_code_source,
+
+        -- consent and loyalty
+        golden.email_consent,
+        golden.email_consent_source,
+        coalesce(email_traits.is_unsubscribed, false) as is_unsubscribed,
+        golden.loyalty_tier,
+        golden.loyalty_tier_source,
+        cast(golden.loyalty_points as bigint) as loyalty_points,
+        golden.loyalty_points_source,
+
+        -- orders
+        coalesce(order_traits.count_orders_online, 0) as count_orders_online,
+        coalesce(order_traits.count_orders_store, 0) as count_orders_store,
+        order_traits.average_order_value_eur,
+        order_traits.first_order_date,
+        order_traits.last_order_date,
+        order_traits.days_since_last_order,
+        coalesce(order_traits.orders_per_year, 0) as orders_per_year,
+        product_traits.favourite_category,
+        product_traits.favourite_brand,
+
+        -- web and email engagement
+        web_traits.last_web_seen_at,
+        coalesce(web_traits.count_web_sessions_30d, 0) as count_web_sessions_30d,
+        coalesce(web_traits.count_product_views_30d, 0) as count_product_views_30d,
+        coalesce(web_traits.count_cart_adds_without_purchase, 0) as count_cart_adds_without_purchase,
+        email_traits.email_open_rate_90d,
+        email_traits.email_click_rate_90d,
+
+        -- support
+        coalesce(support_traits.count_support_tickets, 0) as count_support_tickets,
+        support_traits.average_csat,
+
+        -- RFM
+        rfm.rfm_recency_score,
+        rfm.rfm_frequency_score,
+        rfm.rfm_monetary_score,
+        coalesce(rfm.rfm_segment, 'no purchases') as rfm_segment,
+
+        {{ cdp.as_of() }} as traits_as_of
     from customers
     left join seen
         on customers.customer_id = seen.customer_id
@@ -133,14 +202,22 @@ final as (
         on customers.customer_id = phones.customer_id
         and phones.identifier_type = 'phone'
         and phones.contact_rank = 1
-    left join ranked_names as person_names
-        on customers.customer_id = person_names.customer_id
-        and person_names.name_rank = 1
-    left join ranked_countries as countries
-        on customers.customer_id = countries.customer_id
-        and countries.country_rank = 1
-    left join orders_per_customer
-        on customers.customer_id = orders_per_customer.customer_id
+    left join all_contacts
+        on customers.customer_id = all_contacts.customer_id
+    left join golden
+        on customers.customer_id = golden.customer_id
+    left join order_traits
+        on customers.customer_id = order_traits.customer_id
+    left join product_traits
+        on customers.customer_id = product_traits.customer_id
+    left join web_traits
+        on customers.customer_id = web_traits.customer_id
+    left join email_traits
+        on customers.customer_id = email_traits.customer_id
+    left join support_traits
+        on customers.customer_id = support_traits.customer_id
+    left join rfm
+        on customers.customer_id = rfm.customer_id
 
 )
 

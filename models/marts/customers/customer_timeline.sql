@@ -1,0 +1,25 @@
+with
+
+events as (
+
+    select * from {{ ref('int_customer_events_unioned') }}
+
+),
+
+final as (
+
+    select
+        customer_id,
+        {{ dbt.concat(['source', "'/'", 'source_table', "'/'", 'event_id']) }} as event_key,
+        occurred_at,
+        source,
+        event_type,
+        event_description,
+        sku,
+        cast(amount_eur as decimal(18, 2)) as amount_eur
+    from events
+    where occurred_at <= {{ cdp.as_of() }}
+
+)
+
+select * from final
