@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CUSTOMERS ?= 1000
 SEED ?= 42
 
-.PHONY: install demo test test-python test-dbt lint clean
+.PHONY: install install-spark demo test test-python test-spark lint clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+SPARK_STAMP := $(VENV)/.installed-spark
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev,spark]"
+	touch $(SPARK_STAMP)
+
+install-spark: $(SPARK_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/cdp demo --customers $(CUSTOMERS) --seed $(SEED)
@@ -26,10 +33,14 @@ test: $(STAMP) lint test-python
 test-python: $(STAMP)
 	$(BIN)/pytest -q
 
+# The same dbt project on Spark (local session, Java 17): build on both engines and compare the marts.
+test-spark: $(SPARK_STAMP)
+	$(BIN)/pytest -q -m spark tests/spark
+
 lint: $(STAMP)
 	mkdir -p data
 	$(BIN)/sqlfluff lint models --processes 2
-	$(BIN)/ruff check cdp ingestion tests benchmarks
+	$(BIN)/ruff check cdp ingestion tests benchmarks activation
 
 clean:
 	rm -rf $(VENV) target logs data

@@ -55,14 +55,18 @@ def _do_generate(settings: Settings, customers: int, seed: int, out: Path | None
     console.print(f"Generated demo data in [bold]{target}[/bold]: {stats.people:,} people")
 
 
-def _do_ingest(settings: Settings, sources: list[str], local_shop_api: bool = True) -> list[SourceRun]:
+def _do_ingest(
+    settings: Settings, sources: list[str], local_shop_api: bool = True, destination: str = "warehouse"
+) -> list[SourceRun]:
     with _progress() as progress:
         task = progress.add_task("ingest", total=len(sources))
 
         def done(run: SourceRun) -> None:
             progress.update(task, advance=1, description=f"ingest: {run.source} ({run.rows_loaded:,} rows)")
 
-        runs = ingest(settings, sources, use_local_shop_api=local_shop_api, on_source_done=done)
+        runs = ingest(
+            settings, sources, use_local_shop_api=local_shop_api, on_source_done=done, destination=destination
+        )
     table = Table("source", "rows loaded", "quarantined", "seconds", title="Ingestion")
     for run in runs:
         table.add_row(run.source, f"{run.rows_loaded:,}", f"{run.rows_quarantined:,}", f"{run.seconds:.1f}")
@@ -70,10 +74,17 @@ def _do_ingest(settings: Settings, sources: list[str], local_shop_api: bool = Tr
     return runs
 
 
-def _do_build(settings: Settings, full_refresh: bool = False) -> None:
+def _do_build(settings: Settings, full_refresh: bool = False, target: str = "dev") -> None:
     from cdp.build import count_build_nodes, parse, run_dbt
 
     extra = ["--full-refresh"] if full_refresh else []
+    if target == "spark":
+        from cdp.spark import register_lake_tables, spark_session
+
+        with console.status("Starting Spark and registering the Parquet lake"):
+            tables = register_lake_tables(spark_session(settings), settings.lake)
+        console.print(f"Spark: {len(tables)} raw tables registered from {settings.lake}")
+    extra += ["--target", target]
     manifest = parse(settings)
     with _progress() as progress:
         task = progress.add_task("dbt build", total=count_build_nodes(manifest))
@@ -108,21 +119,69 @@ def ingest_command(
     local_shop_api: bool = typer.Option(
         True, help="Serve the landing shop files through the local shop API (demo); off: use .dlt config."
     ),
+    destination: str = typer.Option("warehouse", help="warehouse (DuckDB) or lake (Parquet, for Spark)."),
 ) -> None:
     """Load sources into the warehouse with dlt (incremental: a re-run loads only what is new)."""
     try:
-        _do_ingest(_settings(), source or list(SOURCE_NAMES), local_shop_api)
+        _do_ingest(_settings(), source or list(SOURCE_NAMES), local_shop_api, destination)
     except CdpError as exc:
         _fail(exc)
 
 
 @app.command()
-def build(full_refresh: bool = typer.Option(False, help="Rebuild incremental models from scratch.")) -> None:
+def build(
+    full_refresh: bool = typer.Option(False, help="Rebuild incremental models from scratch."),
+    target: str = typer.Option("dev", help="dbt target: dev (DuckDB) or spark (the Parquet lake)."),
+) -> None:
     """Build the dbt project (staging, identity, marts) and run its tests."""
     try:
-        _do_build(_settings(), full_refresh)
+        _do_build(_settings(), full_refresh, target)
     except CdpError as exc:
         _fail(exc)
+
+
+@app.command()
+def explain(
+    customer: str | None = typer.Option(None, help="A customer id, e.g. cus_1a2b..."),
+    identifier: str | None = typer.Option(None, help="An identifier as type:value, e.g. email:ann@mail.nl"),
+    between: tuple[str, str] | None = typer.Option(None, help="Two identifiers (type:value) to join by a path."),
+) -> None:
+    """Why identifiers belong to one customer: its identifiers and the edge paths joining them."""
+    from cdp.identity.explain import customer_of_identifier
+    from cdp.identity.explain import explain as explain_customer
+    from cdp.warehouse import connect
+
+    if not customer and not identifier:
+        _fail(CdpError("Give --customer ID or --identifier type:value"))
+    try:
+        with connect(_settings()) as conn:
+            result = explain_customer(conn, customer or customer_of_identifier(conn, identifier))
+    except CdpError as exc:
+        _fail(exc)
+    for old in result.retired_ids:
+        console.print(f"[yellow]{old}[/yellow] was merged; now part of {result.customer_id}")
+    table = Table("identifier", "links records", title=f"Customer {result.customer_id}")
+    for key, linkable in result.identifiers:
+        table.add_row(key, "yes" if linkable else "no (shared or over a limit)")
+    console.print(table)
+    linkable = [key for key, ok in result.identifiers if ok]
+    if between:
+        start, targets = between[0], [between[1]]
+    else:
+        # from the given identifier, else the hub: the identifier on most links (usually the strongest)
+        start = identifier if identifier in linkable else result.hub()
+        targets = [key for key in linkable if key != start]
+    for target in targets:
+        steps = result.path(start, target)
+        if steps is None:
+            console.print(f"{start} .. {target}: no admitted edge joins them")
+            continue
+        console.print(f"[bold]{start} -> {target}[/bold]")
+        for step in steps:
+            console.print(
+                f"  {step.from_identifier} -- {step.to_identifier}"
+                f"  ({step.source}/{step.source_table}/{step.source_record_id} at {step.observed_at})"
+            )
 
 
 @app.command()
@@ -162,6 +221,26 @@ def demo(
 
 
 @app.command()
+def backtest(
+    end: str | None = typer.Option(None, help="End of the data to backtest on, YYYY-MM-DD (default: newest event)."),
+    value_horizon_days: int = typer.Option(365, help="Horizon of the value model (needs 2x this much history)."),
+) -> None:
+    """Backtest the churn and value models of customer_predictions against naive baselines."""
+    from datetime import datetime
+
+    from cdp.predict import backtest_warehouse
+
+    try:
+        end_at = datetime.fromisoformat(end) if end else None
+        with console.status("training and scoring at past dates"):
+            result = backtest_warehouse(_settings(), end_at, value_horizon_days)
+    except CdpError as exc:
+        _fail(exc)
+    for line in result.lines():
+        console.print(line)
+
+
+@app.command()
 def status() -> None:
     """Per source: rows in the warehouse, last load, rows read, quarantined and duplicate."""
     from cdp.warehouse import source_status
@@ -183,6 +262,39 @@ def status() -> None:
             f"{row.rows_duplicate:,}",
         )
     console.print(table)
+
+
+@app.command()
+def activate(
+    sync: list[str] | None = typer.Option(None, "--sync", help="A sync declared in models/activation/_syncs.yml."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Plan and show the changes; send nothing."),
+    force: bool = typer.Option(False, "--force", help="Send even when the model is empty or deletes exceed the guard."),
+) -> None:
+    """Reverse ETL: send what changed in each sync's model to its destination."""
+    from activation.runner import run_activation
+
+    try:
+        with console.status("Activating" + (" (dry run)" if dry_run else "")):
+            results = run_activation(_settings(), sync, dry_run=dry_run, force=force)
+    except CdpError as exc:
+        _fail(exc)
+    table = Table("sync", "status", "inserts", "updates", "deletes", "acked", "failed", "requests", "note",
+                  title="Activation" + (" (dry run: nothing sent)" if dry_run else ""))
+    for result in results:
+        table.add_row(
+            result.sync_name, result.status, f"{result.planned_inserts:,}", f"{result.planned_updates:,}",
+            f"{result.planned_deletes:,}", f"{result.rows_acked:,}", f"{result.rows_failed + result.rows_not_sent:,}",
+            f"{result.batches_sent:,}", result.message,
+        )
+    console.print(table)
+    for result in results if dry_run else []:
+        if result.field_changes:
+            changed = ", ".join(f"{name} ({count:,})" for name, count in sorted(result.field_changes.items()))
+            console.print(f"{result.sync_name}: fields changing in updates: {changed}")
+        for key, change, fields in result.sample_changes:
+            console.print(f"  {result.sync_name}: {change} {key}" + (f" [{', '.join(fields)}]" if fields else ""))
+    if any(result.status in ("incomplete", "aborted") for result in results):
+        raise typer.Exit(2)
 
 
 serve_app = typer.Typer(help="Run the local servers.", no_args_is_help=True)
