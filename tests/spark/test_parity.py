@@ -41,10 +41,12 @@ def engines(tmp_path_factory):
     generate(settings.landing_dir, customers=120, seed=5, end_date=dt.date(2026, 11, 1))
     ingest(settings)
     ingest(settings, destination="lake")
-    run_dbt(settings, "build", ["--target-path", str(root / "target_duckdb")], quiet=True)
+    # a fixed as_of: traits, segments and timestamps of entry must not depend on when each engine ran
+    as_of = ["--vars", "{as_of: '2026-11-01 00:00:00'}"]
+    run_dbt(settings, "build", ["--target-path", str(root / "target_duckdb"), *as_of], quiet=True)
     spark = spark_session(settings)
     assert register_lake_tables(spark, settings.lake)
-    run_dbt(settings, "build", ["--target", "spark", "--target-path", str(root / "target_spark")], quiet=True)
+    run_dbt(settings, "build", ["--target", "spark", "--target-path", str(root / "target_spark"), *as_of], quiet=True)
     conn = duckdb.connect(str(settings.duckdb_path))
     yield conn, spark
     conn.close()

@@ -7,7 +7,12 @@
     component holding no anchor gets a new id derived from its best node (highest priority, first seen),
     so an empty registry gives the same ids on every rebuild. A node whose customer id changed records the
     previous id and why: `merge` (its id was retired) or `split` (its id lives on with the anchor's part). -#}
-{{ config(materialized='incremental', unique_key='node_key', full_refresh=false) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy=cdp.incremental_upsert_strategy(),
+    unique_key='node_key',
+    full_refresh=false,
+) }}
 
 with
 

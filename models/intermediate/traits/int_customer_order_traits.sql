@@ -80,15 +80,18 @@ final as (
         orders_per_customer.last_order_at,
         cast(orders_per_customer.first_order_at as date) as first_order_date,
         cast(orders_per_customer.last_order_at as date) as last_order_date,
-        {{ dbt.datediff('orders_per_customer.last_order_at', 'orders_per_customer.as_of_at', 'day') }}
-            as days_since_last_order,
+        -- explicit types: engines differ in what datediff and decimal division return
+        cast(
+            {{ dbt.datediff('orders_per_customer.last_order_at', 'orders_per_customer.as_of_at', 'day') }}
+            as bigint
+        ) as days_since_last_order,
         -- orders per year since the first one; a customer younger than 30 days counts as 30 days old
-        round(
+        cast(round(
             orders_per_customer.count_orders * 365.0 / greatest(
                 {{ dbt.datediff('orders_per_customer.first_order_at', 'orders_per_customer.as_of_at', 'day') }}, 30
             ),
             3
-        ) as orders_per_year
+        ) as double) as orders_per_year
     from orders_per_customer
     left join refunds_after_as_of
         on orders_per_customer.customer_id = refunds_after_as_of.customer_id

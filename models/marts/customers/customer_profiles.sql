@@ -101,12 +101,10 @@ all_contacts as (
 
     select
         customer_id,
-        {{ dbt.listagg(
-            "case when identifier_type = 'email' then identifier_value end", "', '", 'order by identifier_value'
-        ) }} as all_emails,
-        {{ dbt.listagg(
-            "case when identifier_type = 'phone' then identifier_value end", "', '", 'order by identifier_value'
-        ) }} as all_phones
+        {{ cdp.sorted_string_agg("case when identifier_type = 'email' then identifier_value end", ', ') }}
+            as all_emails,
+        {{ cdp.sorted_string_agg("case when identifier_type = 'phone' then identifier_value end", ', ') }}
+            as all_phones
     from identities
     where identifier_type in ('email', 'phone')
     group by customer_id

@@ -1,6 +1,6 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=cdp.incremental_upsert_strategy(),
     unique_key=['segment', 'customer_id', 'entered_at'],
     full_refresh=false,
 ) }}
