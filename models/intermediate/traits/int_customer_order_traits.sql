@@ -86,11 +86,9 @@ final as (
             as bigint
         ) as days_since_last_order,
         -- orders per year since the first one; a customer younger than 30 days counts as 30 days old
-        cast(round(
-            orders_per_customer.count_orders * 365.0 / greatest(
-                {{ dbt.datediff('orders_per_customer.first_order_at', 'orders_per_customer.as_of_at', 'day') }}, 30
-            ),
-            3
+        -- in double, unrounded: engines round decimal and binary halves differently
+        cast(orders_per_customer.count_orders as double) * 365 / cast(greatest(
+            {{ dbt.datediff('orders_per_customer.first_order_at', 'orders_per_customer.as_of_at', 'day') }}, 30
         ) as double) as orders_per_year
     from orders_per_customer
     left join refunds_after_as_of
