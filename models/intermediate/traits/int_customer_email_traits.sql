@@ -60,16 +60,44 @@ known_unsubscriptions as (
 
 ),
 
+-- campaigns sent in the window, and whether each was opened or clicked (at any time up to as_of): a
+-- rate counts only campaigns of the window, so it stays within 0..1 whatever arrives late or twice
+sent_90d as (
+
+    select distinct
+        customer_id,
+        campaign_id
+    from known_events
+    where email_event_type = 'send'
+        and {{ cdp.within_days('occurred_at', 90) }}
+
+),
+
+engaged as (
+
+    select distinct
+        customer_id,
+        campaign_id,
+        email_event_type
+    from known_events
+    where email_event_type in ('open', 'click')
+
+),
+
 campaigns_90d as (
 
     select
-        customer_id,
-        count(distinct case when email_event_type = 'send' then campaign_id end) as count_emails_sent_90d,
-        count(distinct case when email_event_type = 'open' then campaign_id end) as count_emails_opened_90d,
-        count(distinct case when email_event_type = 'click' then campaign_id end) as count_emails_clicked_90d
-    from known_events
-    where {{ cdp.within_days('occurred_at', 90) }}
-    group by customer_id
+        sent_90d.customer_id,
+        count(distinct sent_90d.campaign_id) as count_emails_sent_90d,
+        count(distinct case when engaged.email_event_type = 'open' then sent_90d.campaign_id end)
+            as count_emails_opened_90d,
+        count(distinct case when engaged.email_event_type = 'click' then sent_90d.campaign_id end)
+            as count_emails_clicked_90d
+    from sent_90d
+    left join engaged
+        on sent_90d.customer_id = engaged.customer_id
+        and sent_90d.campaign_id = engaged.campaign_id
+    group by sent_90d.customer_id
 
 ),
 
