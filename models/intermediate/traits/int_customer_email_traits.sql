@@ -68,7 +68,8 @@ sent_90d as (
         customer_id,
         campaign_id
     from known_events
-    where email_event_type = 'send'
+    where
+        email_event_type = 'send'
         and {{ cdp.within_days('occurred_at', 90) }}
 
 ),
