@@ -8,7 +8,6 @@ import importlib
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import dlt
@@ -111,7 +110,3 @@ def run_source(
     run = SourceRun(name, time.perf_counter() - started, rows)
     log.info("loaded source %s: %s rows in %.1fs", name, run.rows_loaded, run.seconds)
     return run
-
-
-def landing_path(settings: Settings, source: str) -> Path:
-    return settings.landing_dir / source
