@@ -6,7 +6,10 @@ arguments it gets are decided here, from the settings, so that the CLI and the t
 
 import importlib
 import logging
+import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +17,8 @@ import dlt
 
 from cdp.config import Settings
 from cdp.errors import IngestionError, UnknownSourceError
+from cdp.privacy.hashing import hasher_for
+from ingestion.common.suppression import add_suppression_steps
 
 SOURCE_NAMES = ("catalog", "shop", "web", "pos", "crm", "esp", "support", "loyalty")
 
@@ -92,15 +97,52 @@ def make_pipeline(name: str, settings: Settings, destination: str = "warehouse")
     )
 
 
+# Loaded data does not linger outside the warehouse: dlt deletes a package's data files once they are
+# loaded and empties the merge staging dataset (`raw_<source>_staging`) after the merge. A person's
+# data then lives in fewer places, all of which a deletion request reaches. Settings a user made win.
+_LOADER_DEFAULTS = {"LOAD__DELETE_COMPLETED_JOBS": "true", "LOAD__TRUNCATE_STAGING_DATASET": "true"}
+
+
+@contextmanager
+def _loader_defaults() -> Iterator[None]:
+    added = [name for name in _LOADER_DEFAULTS if name not in os.environ]
+    os.environ.update({name: _LOADER_DEFAULTS[name] for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
+def suppression_list(settings: Settings) -> set[str]:
+    """The keyed hashes of suppressed identifiers, read from the warehouse (empty when there is none)."""
+    import duckdb
+
+    from cdp.privacy.store import suppressed_hashes
+
+    if not settings.duckdb_path.exists():
+        return set()
+    con = duckdb.connect(str(settings.duckdb_path))
+    try:
+        return suppressed_hashes(con)
+    finally:
+        con.close()
+
+
 def run_source(
     name: str, settings: Settings, shop_api: ShopApi | None = None, destination: str = "warehouse"
 ) -> SourceRun:
-    """Extract, normalise and load one source; returns the rows written per table."""
+    """Extract, normalise and load one source; returns the rows written per table. Records of
+    suppressed people are dropped on the way and counted in `_load_stats.rows_suppressed`."""
     started = time.perf_counter()
+    suppressed = suppression_list(settings)
     pipeline = make_pipeline(name, settings, destination)
     source = make_source(name, settings, shop_api)
+    if suppressed:
+        add_suppression_steps(source, name, hasher_for(settings.duckdb_path), suppressed)
     try:
-        pipeline.run(source, loader_file_format="parquet" if destination == "lake" else None)
+        with _loader_defaults():
+            pipeline.run(source, loader_file_format="parquet" if destination == "lake" else None)
     except Exception as exc:  # dlt wraps every step failure; keep the cause readable
         raise IngestionError(f"Loading source `{name}` failed: {exc}") from exc
     normalize_info = pipeline.last_trace.last_normalize_info

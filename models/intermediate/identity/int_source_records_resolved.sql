@@ -22,6 +22,18 @@ registry as (
 
 ),
 
+suppressed_customers as (
+
+    select * from {{ ref('int_suppressed_customers') }}
+
+),
+
+suppressed_records as (
+
+    select * from {{ ref('int_suppressed_records') }}
+
+),
+
 record_nodes as (
 
     select
@@ -63,7 +75,15 @@ final as (
     inner join registry
         on ranked.node_key = registry.node_key
         and registry.is_current
-    where ranked.node_rank = 1
+    -- a suppressed person (privacy request) resolves to no customer: no mart, segment or sync has them
+    left join suppressed_customers
+        on registry.customer_id = suppressed_customers.customer_id
+    left join suppressed_records
+        on ranked.source_record_key = suppressed_records.source_record_key
+    where
+        ranked.node_rank = 1
+        and suppressed_customers.customer_id is null
+        and suppressed_records.source_record_key is null
 
 )
 

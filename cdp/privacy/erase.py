@@ -1,0 +1,326 @@
+"""Delete one person from every place this installation keeps data, down to the bytes of the files.
+
+The steps, in order (each returns how many rows or files it changed, for the request log):
+
+1. `delete_raw_records`: the person's source records from the raw dlt tables, by each table's key,
+   with their child tables (`_dlt_root_id`) and dlt's merge staging twins (`raw_<source>_staging`).
+2. `sweep_values`: every other row of every warehouse table that still holds one of the person's
+   emails, phones, ids or customer ids (quarantined payloads, identity registry, segment history,
+   sync state and logs, ...). Derived tables are rebuilt by dbt afterwards; the incremental ones
+   (registry, id history, segment history) keep only what this sweep left.
+3. `scrub_landing`: landing files (JSONL, CSV, JSON arrays, the POS SQLite database) rewritten without
+   the person's records.
+4. `scrub_dlt_folders`: dlt's loaded packages lose their data files (new loads delete them anyway);
+   pending packages are checked and reported.
+5. `compact_warehouse`: the DuckDB file is copied table by table into a new file that replaces it, so
+   no freed block of the old file keeps a deleted value.
+"""
+
+import gzip
+import json
+import logging
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from cdp.privacy.subject import Subject
+
+log = logging.getLogger(__name__)
+
+# (source, source_table of customer_source_records) -> (raw table, key column)
+RAW_RECORD_KEYS: dict[tuple[str, str], tuple[str, str]] = {
+    ("shop", "customers"): ("customers", "id"),
+    ("shop", "orders"): ("orders", "id"),
+    ("web", "events"): ("events", "message_id"),
+    ("pos", "receipts"): ("receipts", "receipt_id"),
+    ("crm", "contacts"): ("contacts", "contact_id"),
+    ("esp", "subscribers"): ("subscribers", "subscriber_id"),
+    ("esp", "events"): ("events", "event_id"),
+    ("support", "tickets"): ("tickets", "id"),
+    ("loyalty", "members"): ("members", "card_number"),
+}
+# Child rows that point at their parent by a column rather than dlt's `_dlt_root_id`.
+RAW_CHILD_KEYS: dict[tuple[str, str], list[tuple[str, str]]] = {
+    ("pos", "receipts"): [("receipt_lines", "receipt_id")],
+}
+# Schemas a sweep never touches: reference data and the privacy log itself (which holds no PII).
+_UNSWEPT_SCHEMAS = ("reference", "privacy", "information_schema", "pg_catalog")
+# Values shorter than this are never swept by substring: they could be part of anyone's text.
+_MIN_SUBSTRING = 8
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _tables(con: duckdb.DuckDBPyConnection, schema_like: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_schema like ? and table_type = 'BASE TABLE' order by 1, 2",
+        [schema_like],
+    ).fetchall()
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
+    return dict(
+        con.execute(
+            "select column_name, data_type from information_schema.columns where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()
+    )
+
+
+def _delete_by_values(
+    con: duckdb.DuckDBPyConnection, relation: str, column: str, values: list[str], cast: bool = True
+) -> int:
+    if not values:
+        return 0
+    column_sql = f"cast({_ident(column)} as varchar)" if cast else _ident(column)
+    (n,) = con.execute(
+        f"delete from {relation} where {column_sql} in (select unnest(?::varchar[]))", [values]
+    ).fetchone()
+    return n
+
+
+def delete_raw_records(con: duckdb.DuckDBPyConnection, subject: Subject) -> dict[str, int]:
+    """Delete the subject's source records, their children and staging copies; rows per table."""
+    deleted: dict[str, int] = {}
+    by_table: dict[tuple[str, str], list[str]] = {}
+    for source, source_table, record_id in subject.source_records:
+        by_table.setdefault((source, source_table), []).append(record_id)
+    for (source, source_table), ids in sorted(by_table.items()):
+        if (source, source_table) not in RAW_RECORD_KEYS:
+            continue
+        table, key = RAW_RECORD_KEYS[(source, source_table)]
+        for schema in (f"raw_{source}", f"raw_{source}_staging"):
+            existing = {t for _, t in _tables(con, schema)}
+            if table not in existing:
+                continue
+            relation = f"{_ident(schema)}.{_ident(table)}"
+            columns = _columns(con, schema, table)
+            dlt_ids: list[str] = []
+            if "_dlt_id" in columns:
+                dlt_ids = [
+                    r[0]
+                    for r in con.execute(
+                        f"select _dlt_id from {relation} where cast({_ident(key)} as varchar) "
+                        "in (select unnest(?::varchar[]))",
+                        [ids],
+                    ).fetchall()
+                ]
+            # children first: dlt's nested tables by root id, others by their parent's key
+            for child in sorted(existing):
+                child_columns = _columns(con, schema, child) if child != table else {}
+                if child.startswith(f"{table}__") and "_dlt_root_id" in child_columns and dlt_ids:
+                    n = _delete_by_values(con, f"{_ident(schema)}.{_ident(child)}", "_dlt_root_id", dlt_ids)
+                    deleted[f"{schema}.{child}"] = deleted.get(f"{schema}.{child}", 0) + n
+            for child, child_key in RAW_CHILD_KEYS.get((source, source_table), []):
+                if child in existing:
+                    n = _delete_by_values(con, f"{_ident(schema)}.{_ident(child)}", child_key, ids)
+                    deleted[f"{schema}.{child}"] = deleted.get(f"{schema}.{child}", 0) + n
+            n = _delete_by_values(con, relation, key, ids)
+            deleted[f"{schema}.{table}"] = deleted.get(f"{schema}.{table}", 0) + n
+    return {k: v for k, v in deleted.items() if v}
+
+
+@dataclass(frozen=True)
+class SweepValues:
+    """What a sweep looks for: exact values (ids) and substrings (emails, phones as written)."""
+
+    exact: tuple[str, ...]
+    substrings: tuple[str, ...]
+
+    @classmethod
+    def of(cls, subject: Subject) -> "SweepValues":
+        exact = {v for _, v in subject.all_identifiers() if v}
+        exact |= subject.customer_ids
+        exact |= {f"{s}/{t}/{r}" for s, t, r in subject.source_records}
+        exact |= {f"{t}:{v}" for t, v in subject.identifiers}
+        substrings = {e for e in subject.emails if len(e) >= _MIN_SUBSTRING}
+        substrings |= {v for t, v in subject.all_identifiers() if t == "phone" and v and len(v) >= _MIN_SUBSTRING}
+        substrings |= {v for t, v in subject.all_identifiers() if t in ("anonymous_id", "device_id") and len(v) >= 16}
+        return cls(tuple(sorted(exact)), tuple(sorted(substrings)))
+
+    def found_in(self, text: str) -> bool:
+        lowered = text.lower()
+        return any(s.lower() in lowered for s in self.substrings) or text in self.exact
+
+
+def sweep_values(con: duckdb.DuckDBPyConnection, values: SweepValues) -> dict[str, int]:
+    """Delete every row of every swept table with a text column equal to an exact value or containing a
+    substring value; rows per table."""
+    deleted: dict[str, int] = {}
+    if not values.exact and not values.substrings:
+        return deleted
+    tables = [(s, t) for s, t in _tables(con, "%") if s not in _UNSWEPT_SCHEMAS and not t.startswith("_dlt_")]
+    for schema, table in tables:
+        text_columns = [c for c, kind in _columns(con, schema, table).items() if kind == "VARCHAR" or kind == "JSON"]
+        if not text_columns:
+            continue
+        conditions, params = [], []
+        for column in text_columns:
+            col = f"cast({_ident(column)} as varchar)"
+            if values.exact:
+                conditions.append(f"{col} in (select unnest(?::varchar[]))")
+                params.append(list(values.exact))
+            for value in values.substrings:
+                conditions.append(f"contains(lower({col}), ?)")
+                params.append(value.lower())
+        (n,) = con.execute(
+            f"delete from {_ident(schema)}.{_ident(table)} where {' or '.join(conditions)}", params
+        ).fetchone()
+        if n:
+            deleted[f"{schema}.{table}"] = n
+    return deleted
+
+
+def delete_customer_rows(con: duckdb.DuckDBPyConnection, customer_ids: set[str]) -> dict[str, int]:
+    """Delete the rows of every derived table that belong to one of `customer_ids` (any column whose name
+    ends in `customer_id`: the registry's previous id, the id history's old id...)."""
+    deleted: dict[str, int] = {}
+    if not customer_ids:
+        return deleted
+    ids = sorted(customer_ids)
+    for schema, table in _tables(con, "%"):
+        if schema in _UNSWEPT_SCHEMAS or schema.startswith("raw_"):
+            continue
+        columns = [c for c, kind in _columns(con, schema, table).items() if c.endswith("customer_id")]
+        if not columns:
+            continue
+        where = " or ".join(f"cast({_ident(c)} as varchar) in (select unnest(?::varchar[]))" for c in columns)
+        (n,) = con.execute(
+            f"delete from {_ident(schema)}.{_ident(table)} where {where}", [ids] * len(columns)
+        ).fetchone()
+        if n:
+            deleted[f"{schema}.{table}"] = n
+    return deleted
+
+
+def _rewrite_lines(path: Path, values: SweepValues) -> int:
+    with path.open("rb") as handle:
+        lines = handle.readlines()
+    kept = [line for line in lines if not values.found_in(line.decode("utf-8", "replace"))]
+    if len(kept) == len(lines):
+        return 0
+    _replace_file(path, b"".join(kept))
+    return len(lines) - len(kept)
+
+
+def _rewrite_json_array(path: Path, values: SweepValues) -> int:
+    text = path.read_text()
+    if not values.found_in(text):
+        return 0
+    data = json.loads(text)
+    if isinstance(data, dict):  # an envelope such as {"tickets": [...]}: filter each list in it
+        removed = 0
+        for key, items in data.items():
+            if isinstance(items, list):
+                kept = [i for i in items if not values.found_in(json.dumps(i))]
+                removed += len(items) - len(kept)
+                data[key] = kept
+    else:
+        kept = [i for i in data if not values.found_in(json.dumps(i))]
+        removed = len(data) - len(kept)
+        data = kept
+    _replace_file(path, json.dumps(data, indent=1).encode())
+    return removed
+
+
+def _scrub_sqlite(path: Path, values: SweepValues) -> int:
+    removed = 0
+    db = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in db.execute("select name from sqlite_master where type = 'table'")]
+        for table in tables:
+            columns = [r[1] for r in db.execute(f"pragma table_info({_ident(table)})")]
+            rows = db.execute(f"select rowid, * from {_ident(table)}").fetchall()
+            doomed = [r[0] for r in rows if any(isinstance(v, str) and values.found_in(v) for v in r[1:])]
+            for start in range(0, len(doomed), 500):
+                chunk = doomed[start : start + 500]
+                db.execute(f"delete from {_ident(table)} where rowid in ({','.join('?' * len(chunk))})", chunk)
+            removed += len(doomed)
+            del columns
+        db.commit()
+        if removed:
+            db.execute("vacuum")  # rewrite the file: deleted rows leave no bytes in free pages
+    finally:
+        db.close()
+    return removed
+
+
+def _replace_file(path: Path, content: bytes) -> None:
+    temporary = path.with_name(path.name + ".privacy-tmp")
+    temporary.write_bytes(content)
+    os.replace(temporary, path)
+
+
+def scrub_landing(landing_dir: Path, values: SweepValues) -> dict[str, int]:
+    """Rewrite the landing files that hold the person; records removed per file (relative path)."""
+    removed: dict[str, int] = {}
+    if not landing_dir.is_dir():
+        return removed
+    for path in sorted(p for p in landing_dir.rglob("*") if p.is_file()):
+        suffix = path.suffix.lower()
+        if suffix in (".jsonl", ".csv", ".ndjson"):
+            n = _rewrite_lines(path, values)
+        elif suffix == ".json":
+            n = _rewrite_json_array(path, values)
+        elif suffix in (".sqlite", ".db"):
+            n = _scrub_sqlite(path, values)
+        else:
+            continue
+        if n:
+            removed[str(path.relative_to(landing_dir))] = n
+    return removed
+
+
+def _file_holds(path: Path, values: SweepValues) -> bool:
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        try:
+            data = gzip.decompress(data)
+        except OSError:
+            pass
+    return values.found_in(data.decode("utf-8", "replace"))
+
+
+def scrub_dlt_folders(pipelines_dir: Path, values: SweepValues) -> tuple[int, list[str]]:
+    """Delete the data files of loaded packages and run traces; return files deleted and the pending
+    package files that still hold the person (they load on the next run, then get deleted)."""
+    deleted, pending = 0, []
+    if not pipelines_dir.is_dir():
+        return deleted, pending
+    for path in sorted(p for p in pipelines_dir.rglob("*") if p.is_file()):
+        parts = path.relative_to(pipelines_dir).parts
+        if "loaded" in parts and "completed_jobs" in parts or path.name == "trace.pickle":
+            path.unlink()
+            deleted += 1
+        elif ("normalize" in parts or "load" in parts or "extract" in parts) and _file_holds(path, values):
+            pending.append(str(path.relative_to(pipelines_dir)))
+    return deleted, pending
+
+
+def compact_warehouse(path: Path, uncompressed: bool = False) -> None:
+    """Copy the warehouse into a fresh file and put it in place of the old one.
+
+    `uncompressed` stores every column without compression: an audit can then search the file's bytes
+    for a value and trust a miss (compressed strings do not show as plain bytes)."""
+    fresh = path.with_name(path.name + ".compact")
+    fresh.unlink(missing_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        if uncompressed:
+            con.execute("set force_compression = 'uncompressed'")
+        con.execute("checkpoint")
+        con.execute(f"attach '{fresh}' as fresh")
+        (name,) = con.execute("select current_database()").fetchone()
+        con.execute(f"copy from database {_ident(name)} to fresh")
+        con.execute("detach fresh")
+    finally:
+        con.close()
+    os.replace(fresh, path)
+    wal = path.with_name(path.name + ".wal")
+    wal.unlink(missing_ok=True)
