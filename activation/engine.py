@@ -22,6 +22,7 @@ from activation.errors import PermanentError, RetryableError
 from activation.planner import Change, Plan, plan_sync
 from activation.resilience import CircuitBreaker, RateLimiter, RetryPolicy, call_with_retries
 from activation.syncs import Sync
+from cdp.privacy.hashing import Hasher, hasher_for
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class SyncRunResult:
     rows_not_sent: int = 0
     batches_sent: int = 0
     message: str = ""
+    rows_suppressed: int = 0  # records the sender refused: their person is on the suppression list
     field_changes: dict[str, int] = field(default_factory=dict)  # dry run: field -> rows where it changes
     sample_changes: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (key, change, fields)
 
@@ -113,6 +115,33 @@ class RunContext:
         return self.breakers.setdefault(
             destination.rate_limit_key, CircuitBreaker(self.breaker_threshold, self.breaker_cooldown_s)
         )
+
+
+class SuppressionGuard:
+    """The sender's own check of the suppression list (privacy requests): a record whose key or any field
+    value (as customer id, email or phone) hashes onto the list is not sent. dbt already leaves suppressed
+    people out of the models; this catches a model that does not, and a list changed since the build."""
+
+    def __init__(self, hasher: Hasher, suppressed: set[str]) -> None:
+        self.hasher = hasher
+        self.suppressed = suppressed
+
+    @classmethod
+    def for_connection(cls, conn: duckdb.DuckDBPyConnection) -> "SuppressionGuard | None":
+        from cdp.privacy.store import suppressed_hashes
+
+        suppressed = suppressed_hashes(conn)
+        if not suppressed:
+            return None
+        (path,) = conn.execute(
+            "select path from duckdb_databases() where database_name = current_database()"
+        ).fetchone()
+        return cls(hasher_for(path), suppressed)
+
+    def blocks(self, change: Change) -> bool:
+        values = [("customer_id", change.key)]
+        values += [(t, v) for v in (change.fields or {}).values() if isinstance(v, str) for t in ("email", "phone")]
+        return any(h in self.suppressed for t, v in values for h in self.hasher.hashes(t, v))
 
 
 def _guard(sync: Sync, plan: Plan, deletes_to_send: int) -> str | None:
@@ -201,6 +230,7 @@ def run_sync(
         rows = plan.select(kinds_by_action[action])
         batches.extend((action, rows.slice(i, size)) for i in range(0, rows.num_rows, size))
 
+    suppression = SuppressionGuard.for_connection(conn)
     breaker = context.breaker_for(destination)
     limiter = context.limiters.get(destination.rate_limit_key)
     if limiter is not None and hasattr(destination, "before_request"):
@@ -212,6 +242,22 @@ def run_sync(
             incomplete = True
             break
         changes = plan.to_changes(rows)
+        if suppression is not None and action not in DELETE_ACTIONS:
+            blocked = [c for c in changes if suppression.blocks(c)]
+            if blocked:
+                changes = [c for c in changes if not suppression.blocks(c)]
+                result.rows_suppressed += len(blocked)
+                with _transaction(conn):
+                    state.log_changes(
+                        conn,
+                        run_id,
+                        sync.name,
+                        batch_no,
+                        None,
+                        [(c.key, action, "suppressed", "on the suppression list") for c in blocked],
+                    )
+            if not changes:
+                continue
         key = idempotency_key(sync.name, action, changes)
         batch = Batch(
             sync_name=sync.name,

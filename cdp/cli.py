@@ -1,7 +1,7 @@
 """The `cdp` command: thin wrappers that parse arguments, call the library and show progress."""
 
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import typer
@@ -192,6 +192,8 @@ def run() -> None:
     try:
         with timings.stage("ingest"):
             _do_ingest(settings, list(SOURCE_NAMES))
+        with timings.stage("retention"):
+            _do_retention(settings)
         with timings.stage("build"):
             _do_build(settings)
     except CdpError as exc:
@@ -278,13 +280,29 @@ def activate(
             results = run_activation(_settings(), sync, dry_run=dry_run, force=force)
     except CdpError as exc:
         _fail(exc)
-    table = Table("sync", "status", "inserts", "updates", "deletes", "acked", "failed", "requests", "note",
-                  title="Activation" + (" (dry run: nothing sent)" if dry_run else ""))
+    table = Table(
+        "sync",
+        "status",
+        "inserts",
+        "updates",
+        "deletes",
+        "acked",
+        "failed",
+        "requests",
+        "note",
+        title="Activation" + (" (dry run: nothing sent)" if dry_run else ""),
+    )
     for result in results:
         table.add_row(
-            result.sync_name, result.status, f"{result.planned_inserts:,}", f"{result.planned_updates:,}",
-            f"{result.planned_deletes:,}", f"{result.rows_acked:,}", f"{result.rows_failed + result.rows_not_sent:,}",
-            f"{result.batches_sent:,}", result.message,
+            result.sync_name,
+            result.status,
+            f"{result.planned_inserts:,}",
+            f"{result.planned_updates:,}",
+            f"{result.planned_deletes:,}",
+            f"{result.rows_acked:,}",
+            f"{result.rows_failed + result.rows_not_sent:,}",
+            f"{result.batches_sent:,}",
+            result.message,
         )
     console.print(table)
     for result in results if dry_run else []:
@@ -295,6 +313,67 @@ def activate(
             console.print(f"  {result.sync_name}: {change} {key}" + (f" [{', '.join(fields)}]" if fields else ""))
     if any(result.status in ("incomplete", "aborted") for result in results):
         raise typer.Exit(2)
+
+
+privacy_app = typer.Typer(help="Privacy requests, access exports and retention.", no_args_is_help=True)
+app.add_typer(privacy_app, name="privacy")
+
+
+def _do_retention(settings: Settings, as_of: datetime | None = None) -> None:
+    from cdp.privacy.retention import apply_retention
+
+    result = apply_retention(settings, as_of)
+    for table, n in sorted(result.deleted.items()):
+        console.print(f"retention: deleted {n:,} expired rows from {table}")
+
+
+@privacy_app.command("request")
+def privacy_request(
+    request_type: str = typer.Argument(..., help="suppress | suppress_with_delete | delete_only | unsuppress"),
+    identifier: str = typer.Option(..., "--identifier", help="KIND:VALUE, e.g. email:ann@example.com"),
+    no_build: bool = typer.Option(False, "--no-build", help="Do not rebuild the marts afterwards."),
+) -> None:
+    """Run a privacy request to completion and print what it did."""
+    from cdp.privacy.requests import RequestType, run_request
+
+    valid = [t.value for t in RequestType]
+    if request_type.lower() not in valid:
+        _fail(CdpError(f"Request type `{request_type}` is not one of {', '.join(valid)}"))
+    try:
+        report = run_request(_settings(), request_type, identifier, rebuild=not no_build)
+    except CdpError as exc:
+        _fail(exc)
+    for line in report.lines():
+        console.print(line)
+    if report.status != "done":
+        raise typer.Exit(code=1)
+
+
+@privacy_app.command("export")
+def privacy_export(
+    identifier: str = typer.Option(..., "--identifier", help="KIND:VALUE, e.g. email:ann@example.com"),
+    out: Path = typer.Option(..., "--out", help="JSON file to write."),
+) -> None:
+    """Write everything held on one person (records, profile, traits, segments, consents, sends) to a file."""
+    from cdp.privacy.export import export_person
+
+    try:
+        document = export_person(_settings(), identifier, out)
+    except CdpError as exc:
+        _fail(exc)
+    console.print(
+        f"wrote {out}: {len(document['customer_ids'])} customer ids, {len(document['source_records'])} source"
+        f" records, {sum(len(v) for v in document['tables'].values())} rows of {len(document['tables'])} tables"
+    )
+
+
+@privacy_app.command("retention")
+def privacy_retention(
+    as_of: str | None = typer.Option(None, help="Apply the periods as of this UTC date, YYYY-MM-DD (default now)."),
+) -> None:
+    """Delete raw records older than their source's retention period (var cdp_retention_days)."""
+    moment = datetime.fromisoformat(as_of).replace(tzinfo=UTC) if as_of else None
+    _do_retention(_settings(), moment)
 
 
 serve_app = typer.Typer(help="Run the local servers.", no_args_is_help=True)

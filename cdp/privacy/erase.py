@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from cdp.privacy.store import base_tables, column_types, quote_ident
 from cdp.privacy.subject import Subject
 
 log = logging.getLogger(__name__)
@@ -52,33 +53,12 @@ _UNSWEPT_SCHEMAS = ("reference", "privacy", "information_schema", "pg_catalog")
 _MIN_SUBSTRING = 8
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _tables(con: duckdb.DuckDBPyConnection, schema_like: str) -> list[tuple[str, str]]:
-    return con.execute(
-        "select table_schema, table_name from information_schema.tables "
-        "where table_schema like ? and table_type = 'BASE TABLE' order by 1, 2",
-        [schema_like],
-    ).fetchall()
-
-
-def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
-    return dict(
-        con.execute(
-            "select column_name, data_type from information_schema.columns where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchall()
-    )
-
-
 def _delete_by_values(
     con: duckdb.DuckDBPyConnection, relation: str, column: str, values: list[str], cast: bool = True
 ) -> int:
     if not values:
         return 0
-    column_sql = f"cast({_ident(column)} as varchar)" if cast else _ident(column)
+    column_sql = f"cast({quote_ident(column)} as varchar)" if cast else quote_ident(column)
     (n,) = con.execute(
         f"delete from {relation} where {column_sql} in (select unnest(?::varchar[]))", [values]
     ).fetchone()
@@ -96,30 +76,30 @@ def delete_raw_records(con: duckdb.DuckDBPyConnection, subject: Subject) -> dict
             continue
         table, key = RAW_RECORD_KEYS[(source, source_table)]
         for schema in (f"raw_{source}", f"raw_{source}_staging"):
-            existing = {t for _, t in _tables(con, schema)}
+            existing = {t for _, t in base_tables(con, schema)}
             if table not in existing:
                 continue
-            relation = f"{_ident(schema)}.{_ident(table)}"
-            columns = _columns(con, schema, table)
+            relation = f"{quote_ident(schema)}.{quote_ident(table)}"
+            columns = column_types(con, schema, table)
             dlt_ids: list[str] = []
             if "_dlt_id" in columns:
                 dlt_ids = [
                     r[0]
                     for r in con.execute(
-                        f"select _dlt_id from {relation} where cast({_ident(key)} as varchar) "
+                        f"select _dlt_id from {relation} where cast({quote_ident(key)} as varchar) "
                         "in (select unnest(?::varchar[]))",
                         [ids],
                     ).fetchall()
                 ]
             # children first: dlt's nested tables by root id, others by their parent's key
             for child in sorted(existing):
-                child_columns = _columns(con, schema, child) if child != table else {}
+                child_columns = column_types(con, schema, child) if child != table else {}
                 if child.startswith(f"{table}__") and "_dlt_root_id" in child_columns and dlt_ids:
-                    n = _delete_by_values(con, f"{_ident(schema)}.{_ident(child)}", "_dlt_root_id", dlt_ids)
+                    n = _delete_by_values(con, f"{quote_ident(schema)}.{quote_ident(child)}", "_dlt_root_id", dlt_ids)
                     deleted[f"{schema}.{child}"] = deleted.get(f"{schema}.{child}", 0) + n
             for child, child_key in RAW_CHILD_KEYS.get((source, source_table), []):
                 if child in existing:
-                    n = _delete_by_values(con, f"{_ident(schema)}.{_ident(child)}", child_key, ids)
+                    n = _delete_by_values(con, f"{quote_ident(schema)}.{quote_ident(child)}", child_key, ids)
                     deleted[f"{schema}.{child}"] = deleted.get(f"{schema}.{child}", 0) + n
             n = _delete_by_values(con, relation, key, ids)
             deleted[f"{schema}.{table}"] = deleted.get(f"{schema}.{table}", 0) + n
@@ -155,14 +135,16 @@ def sweep_values(con: duckdb.DuckDBPyConnection, values: SweepValues) -> dict[st
     deleted: dict[str, int] = {}
     if not values.exact and not values.substrings:
         return deleted
-    tables = [(s, t) for s, t in _tables(con, "%") if s not in _UNSWEPT_SCHEMAS and not t.startswith("_dlt_")]
+    tables = [(s, t) for s, t in base_tables(con, "%") if s not in _UNSWEPT_SCHEMAS and not t.startswith("_dlt_")]
     for schema, table in tables:
-        text_columns = [c for c, kind in _columns(con, schema, table).items() if kind == "VARCHAR" or kind == "JSON"]
+        text_columns = [
+            c for c, kind in column_types(con, schema, table).items() if kind == "VARCHAR" or kind == "JSON"
+        ]
         if not text_columns:
             continue
         conditions, params = [], []
         for column in text_columns:
-            col = f"cast({_ident(column)} as varchar)"
+            col = f"cast({quote_ident(column)} as varchar)"
             if values.exact:
                 conditions.append(f"{col} in (select unnest(?::varchar[]))")
                 params.append(list(values.exact))
@@ -170,7 +152,7 @@ def sweep_values(con: duckdb.DuckDBPyConnection, values: SweepValues) -> dict[st
                 conditions.append(f"contains(lower({col}), ?)")
                 params.append(value.lower())
         (n,) = con.execute(
-            f"delete from {_ident(schema)}.{_ident(table)} where {' or '.join(conditions)}", params
+            f"delete from {quote_ident(schema)}.{quote_ident(table)} where {' or '.join(conditions)}", params
         ).fetchone()
         if n:
             deleted[f"{schema}.{table}"] = n
@@ -184,15 +166,37 @@ def delete_customer_rows(con: duckdb.DuckDBPyConnection, customer_ids: set[str])
     if not customer_ids:
         return deleted
     ids = sorted(customer_ids)
-    for schema, table in _tables(con, "%"):
+    for schema, table in base_tables(con, "%"):
         if schema in _UNSWEPT_SCHEMAS or schema.startswith("raw_"):
             continue
-        columns = [c for c, kind in _columns(con, schema, table).items() if c.endswith("customer_id")]
+        columns = [c for c, kind in column_types(con, schema, table).items() if c.endswith("customer_id")]
         if not columns:
             continue
-        where = " or ".join(f"cast({_ident(c)} as varchar) in (select unnest(?::varchar[]))" for c in columns)
+        where = " or ".join(f"cast({quote_ident(c)} as varchar) in (select unnest(?::varchar[]))" for c in columns)
         (n,) = con.execute(
-            f"delete from {_ident(schema)}.{_ident(table)} where {where}", [ids] * len(columns)
+            f"delete from {quote_ident(schema)}.{quote_ident(table)} where {where}", [ids] * len(columns)
+        ).fetchone()
+        if n:
+            deleted[f"{schema}.{table}"] = n
+    return deleted
+
+
+def delete_source_record_rows(con: duckdb.DuckDBPyConnection, subject: Subject) -> dict[str, int]:
+    """Delete the rows of every derived table keyed on one of the subject's source records (columns
+    `source`, `source_table`, `source_record_id`): the consent ledger, which outlives rebuilds, and others."""
+    deleted: dict[str, int] = {}
+    if not subject.source_records:
+        return deleted
+    keys = sorted(f"{s}/{t}/{r}" for s, t, r in subject.source_records)
+    for schema, table in base_tables(con, "%"):
+        if schema in _UNSWEPT_SCHEMAS or schema.startswith("raw_"):
+            continue
+        if not {"source", "source_table", "source_record_id"} <= set(column_types(con, schema, table)):
+            continue
+        (n,) = con.execute(
+            f"delete from {quote_ident(schema)}.{quote_ident(table)} where source || '/' || source_table || '/' || "
+            "cast(source_record_id as varchar) in (select unnest(?::varchar[]))",
+            [keys],
         ).fetchone()
         if n:
             deleted[f"{schema}.{table}"] = n
@@ -235,12 +239,12 @@ def _scrub_sqlite(path: Path, values: SweepValues) -> int:
     try:
         tables = [r[0] for r in db.execute("select name from sqlite_master where type = 'table'")]
         for table in tables:
-            columns = [r[1] for r in db.execute(f"pragma table_info({_ident(table)})")]
-            rows = db.execute(f"select rowid, * from {_ident(table)}").fetchall()
+            columns = [r[1] for r in db.execute(f"pragma table_info({quote_ident(table)})")]
+            rows = db.execute(f"select rowid, * from {quote_ident(table)}").fetchall()
             doomed = [r[0] for r in rows if any(isinstance(v, str) and values.found_in(v) for v in r[1:])]
             for start in range(0, len(doomed), 500):
                 chunk = doomed[start : start + 500]
-                db.execute(f"delete from {_ident(table)} where rowid in ({','.join('?' * len(chunk))})", chunk)
+                db.execute(f"delete from {quote_ident(table)} where rowid in ({','.join('?' * len(chunk))})", chunk)
             removed += len(doomed)
             del columns
         db.commit()
@@ -317,7 +321,7 @@ def compact_warehouse(path: Path, uncompressed: bool = False) -> None:
         con.execute("checkpoint")
         con.execute(f"attach '{fresh}' as fresh")
         (name,) = con.execute("select current_database()").fetchone()
-        con.execute(f"copy from database {_ident(name)} to fresh")
+        con.execute(f"copy from database {quote_ident(name)} to fresh")
         con.execute("detach fresh")
     finally:
         con.close()

@@ -109,7 +109,8 @@ class _Log:
 
 
 def _suppression_hashes(settings: Settings, subject: Subject) -> set[str]:
-    return hasher_for(settings.duckdb_path).hashes_of(subject.all_identifiers())
+    identifiers = subject.all_identifiers() | {("customer_id", c) for c in subject.customer_ids}
+    return hasher_for(settings.duckdb_path).hashes_of(identifiers)
 
 
 def run_request(
@@ -219,7 +220,8 @@ def _run(
             raw = erase.delete_raw_records(con, subject)
             record(Step("delete_raw_records", "done", sum(raw.values()), raw))
             derived = erase.delete_customer_rows(con, subject.customer_ids)
-            record(Step("delete_customer_rows", "done", sum(derived.values()), derived))
+            derived |= erase.delete_source_record_rows(con, subject)
+            record(Step("delete_derived_rows", "done", sum(derived.values()), derived))
             swept = erase.sweep_values(con, values)
             record(Step("sweep_values", "done", sum(swept.values()), swept))
     finally:

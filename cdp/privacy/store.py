@@ -68,3 +68,25 @@ def suppressed_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
     if not has_table(con, SCHEMA, "suppressions"):
         return set()
     return {h for (h,) in con.execute(f"select distinct identifier_hash from {SCHEMA}.suppressions").fetchall()}
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def base_tables(con: duckdb.DuckDBPyConnection, schema_like: str) -> list[tuple[str, str]]:
+    """(schema, table) of the tables (not views) in the schemas matching a LIKE pattern."""
+    return con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_schema like ? and table_type = 'BASE TABLE' order by 1, 2",
+        [schema_like],
+    ).fetchall()
+
+
+def column_types(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
+    return dict(
+        con.execute(
+            "select column_name, data_type from information_schema.columns where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()
+    )
