@@ -178,6 +178,10 @@ class WebWriter:
         self.w = ctx.world
         self.nz = ctx.noise
         self.rng = ctx.rng("web")
+        # consent choices come from their own stream, so adding them did not reshuffle every other choice
+        self.consent_rng = ctx.rng("web_consent")
+        self.banner_seen: set[str] = set()  # person ids who answered the cookie banner
+        self.preferences_changed: set[str] = set()  # person ids who used the preference centre
         self.days = DayFiles(ctx.out / "web" / "events")
         self.E_ms = self.w.E * 1000
         self.W0_ms = self.w.W0 * 1000
@@ -346,6 +350,52 @@ class WebWriter:
             cat = CATS[bisect(self._cat_cw, rng.random() * self._cat_cw[-1])]
             self._page("Category", f"/{self.lang}/c/{cat}", f"{cat.capitalize()} | Nordhaven")
         self._step()
+        if self.p.person_id not in self.banner_seen and self.dev.shared is None:
+            self.banner_seen.add(self.p.person_id)
+            self._cookie_banner()
+
+    # ------------------------------------------------------------------ consent
+    def _marketing_state(self, ts_s: int) -> bool:
+        """Whether the person accepts marketing at `ts_s`, as the shop and ESP record it: account holders
+        flip once at `marketing_toggle_ts`; others consent when they are newsletter subscribers."""
+        p = self.p
+        if not p.has_account:
+            return p.esp
+        if p.marketing_toggle_ts is not None and ts_s < p.marketing_toggle_ts:
+            return not p.accepts_marketing
+        return p.accepts_marketing
+
+    def _consent(self, purpose: str, channel: str, granted: bool) -> None:
+        props = {"purpose": purpose, "channel": channel, "granted": granted}
+        self._emit("track", "Consent Updated", "properties", props)
+        self._step(0, 1)
+
+    def _cookie_banner(self) -> None:
+        """The cookie banner on a person's first visit: most answer it, one event per purpose, for every
+        channel ('all'); the marketing answer agrees with what the shop/ESP record at that time."""
+        crng = self.consent_rng
+        if crng.random() >= 0.8:
+            return  # ignored the banner: no signal, so no consent
+        self._step(1, 8)
+        self._consent("analytics", "all", crng.random() < 0.7)
+        self._consent("personalisation", "all", crng.random() < 0.55)
+        self._consent("marketing", "all", self._marketing_state(self.t // 1000))
+        self._step(1, 5)
+
+    def _preference_centre(self) -> None:
+        """A signed-in customer changes one preference later: SMS or push marketing, withdraws analytics,
+        or re-states email marketing as the shop records it then."""
+        crng = self.consent_rng
+        choice = crng.random()
+        self._step(5, 30)
+        if choice < 0.35:
+            self._consent("marketing", "sms", crng.random() < 0.4)
+        elif choice < 0.6:
+            self._consent("marketing", "web_push", crng.random() < 0.3)
+        elif choice < 0.8:
+            self._consent("analytics", "all", False)
+        else:
+            self._consent("marketing", "email", self._marketing_state(self.t // 1000))
 
     def _random_product(self):
         r = self._random
@@ -418,6 +468,10 @@ class WebWriter:
                             self._identify(p, "Signed In", False)
                     if (kind in ("browse", "pre") and data) or (kind == "kiosk" and rng.random() < 0.15):
                         self._abandoned_cart()
+                    if self.user is not None and not shared and p.person_id not in self.preferences_changed \
+                            and p.person_id in self.banner_seen and self.consent_rng.random() < 0.08:
+                        self.preferences_changed.add(p.person_id)
+                        self._preference_centre()
 
     def _abandoned_cart(self) -> None:
         rng = self.rng
