@@ -54,6 +54,14 @@ renamed as (
         cast(properties_revenue as decimal(18, 2)) as revenue_amount,
         upper(properties_currency) as currency,
 
+        -- consent (Consent Updated events), read from the whole properties JSON
+        lower({{ cdp.json_extract_string('properties', '$.purpose') }}) as consent_purpose,
+        lower({{ cdp.json_extract_string('properties', '$.channel') }}) as consent_channel,
+        case lower({{ cdp.json_extract_string('properties', '$.granted') }})
+            when 'true' then true
+            when 'false' then false
+        end as is_consent_granted,
+
         -- timestamps
         {{ cdp.utc_timestamp('timestamp') }} as occurred_at,
         {{ cdp.utc_timestamp('sent_at') }} as sent_at,
