@@ -109,7 +109,7 @@ def _literal(value: str) -> str:
 
 def candidate_sql(
     sync: Sync,
-    consent_relation: str = "intermediate.int_consent_current",
+    consent_relation: str = "marts.customer_consents",
     memberships_relation: str = "marts.segment_memberships",
 ) -> str:
     """Every row of the sync's model with its mapped fields and whether it is included now: in the segment
@@ -129,11 +129,20 @@ def candidate_sql(
         )
         conditions.append("seg.customer_id is not null")
     if sync.consent_purpose:
-        channel = f" and consent.channel = {_literal(sync.consent_channel)}" if sync.consent_channel else ""
-        joins.append(
-            f"left join {consent_relation} as consent on consent.customer_id = model.customer_id"
-            f" and consent.purpose = {_literal(sync.consent_purpose)}{channel}"
-        )
+        # one row per customer, purpose and channel; without a channel the sync needs a grant on every
+        # channel the customer decided on. No row: no consent.
+        purpose = _literal(sync.consent_purpose)
+        if sync.consent_channel:
+            consent = (
+                f"(select customer_id, is_granted from {consent_relation}"
+                f" where purpose = {purpose} and channel = {_literal(sync.consent_channel)})"
+            )
+        else:
+            consent = (
+                f"(select customer_id, bool_and(is_granted) as is_granted from {consent_relation}"
+                f" where purpose = {purpose} group by customer_id)"
+            )
+        joins.append(f"left join {consent} as consent on consent.customer_id = model.customer_id")
         conditions.append("coalesce(consent.is_granted, false)")
     return (
         f"select cast(model.{key} as varchar) as record_key, {', '.join(columns)},"

@@ -23,7 +23,7 @@ from activation.testing.memory import MemoryDestination
 
 
 def build_model(conn: duckdb.DuckDBPyConnection, members: int) -> None:
-    conn.execute("create schema if not exists marts; create schema if not exists intermediate")
+    conn.execute("create schema if not exists marts")
     conn.execute(
         f"""create or replace table marts.audience as
             select 'cus_' || lpad(cast(i as varchar), 9, '0') as customer_id,
@@ -33,7 +33,7 @@ def build_model(conn: duckdb.DuckDBPyConnection, members: int) -> None:
             from range({members}) as t(i)"""
     )
     conn.execute(
-        """create or replace table intermediate.int_consent_current as
+        """create or replace table marts.customer_consents as
            select customer_id, 'marketing' as purpose, 'email' as channel, true as is_granted
            from marts.audience"""
     )
@@ -95,7 +95,7 @@ def main() -> None:
         f"update marts.audience set first_name = 'Changed' where cast(substr(customer_id, 5) as bigint) < {changed}"
     )
     conn.execute(
-        f"""update intermediate.int_consent_current set is_granted = false
+        f"""update marts.customer_consents set is_granted = false
             where cast(substr(customer_id, 5) as bigint) >= {args.members - removed}"""
     )
     plan = timed("plan after 1% changed and 0.5% withdrew consent", lambda: plan_sync(conn, sync))

@@ -37,10 +37,10 @@ def _restore_cdp_duckdb_path():
 class Warehouse:
     def __init__(self) -> None:
         self.conn = duckdb.connect()
-        self.conn.execute("create schema marts; create schema intermediate")
+        self.conn.execute("create schema marts")
         self.conn.execute("create table marts.customers (customer_id varchar, email varchar, first_name varchar)")
         self.conn.execute(
-            "create table intermediate.int_consent_current"
+            "create table marts.customer_consents"
             " (customer_id varchar, purpose varchar, channel varchar, is_granted boolean)"
         )
         self.conn.execute(
@@ -51,11 +51,11 @@ class Warehouse:
         """Replace the model; every customer consents to marketing by email unless listed in `withdrawn`."""
         rows = list(rows)
         withdrawn = set(withdrawn)
-        self.conn.execute("delete from marts.customers; delete from intermediate.int_consent_current")
+        self.conn.execute("delete from marts.customers; delete from marts.customer_consents")
         if rows:
             self.conn.executemany("insert into marts.customers values (?, ?, ?)", rows)
             self.conn.executemany(
-                "insert into intermediate.int_consent_current values (?, 'marketing', 'email', ?)",
+                "insert into marts.customer_consents values (?, 'marketing', 'email', ?)",
                 [(row[0], row[0] not in withdrawn) for row in rows],
             )
 

@@ -63,8 +63,9 @@ def test_every_declared_sync_sends_consenting_members_then_nothing(demo_copy, en
             """select p.primary_email from marts.customer_profiles as p
                inner join marts.segment_memberships as m
                    on p.customer_id = m.customer_id and m.segment = 'high_value_customers' and not m.is_holdout
-               inner join intermediate.int_consent_current as c
-                   on p.customer_id = c.customer_id and c.purpose = 'marketing' and c.is_granted
+               inner join marts.customer_consents as c
+                   on p.customer_id = c.customer_id and c.purpose = 'marketing' and c.channel = 'email'
+                   and c.is_granted
                where p.primary_email is not null"""
         ).fetchall()
     }
