@@ -10,6 +10,10 @@ from activation.errors import SyncConfigError
 from activation.syncs import Sync
 
 KNOWN = ("files", "webhook", "postgres", "mailchimp", "meta_audiences", "hubspot")
+# Destinations whose class has `erase` (base.Erasable): their API can delete one person for good. Files,
+# webhook and postgres have no `erase` at all (no API to call); activation.erasure reports their syncs as
+# "unsupported" without building them, so their settings need not be present to erase elsewhere.
+ERASABLE = ("mailchimp", "meta_audiences", "hubspot")
 
 
 def create_destination(sync: Sync, env: Mapping[str, str] | None = None) -> Destination:

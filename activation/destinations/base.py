@@ -1,8 +1,13 @@
 """The one small interface every destination implements; destinations never import each other."""
 
-from collections.abc import Iterable
+import random
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
+
+from activation.errors import PermanentError, RetryableError
+from activation.resilience import RetryPolicy, Sleep, call_with_retries
 
 # Operations a batch can carry, after the sync's mode turned planned inserts/updates/deletes into actions.
 OPERATIONS = ("upsert", "insert", "update", "delete", "archive", "clear", "add", "remove")
@@ -70,6 +75,78 @@ class DestinationBase:
 
     def close(self) -> None:
         return None
+
+
+@dataclass(frozen=True)
+class ErasureSubject:
+    """One person to erase: every identifier the CDP holds for them (emails as held, phones in E.164)."""
+
+    customer_ids: tuple[str, ...]
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+
+
+# Outcomes of one erasure: `done` (the destination confirmed the delete), `not_found` (it holds nobody by
+# those identifiers: nothing to erase), `failed` (refused, or still unavailable after the bounded retries:
+# try again later), `unsupported` (the destination has no erasure call).
+ERASURE_STATUSES = ("done", "not_found", "failed", "unsupported")
+
+
+@dataclass
+class ErasureResult:
+    destination: str  # the sync's name (or the destination's name, from `Erasable.erase` itself)
+    status: str  # one of ERASURE_STATUSES
+    attempts: int  # requests sent, retries included
+    detail: str  # counts and HTTP statuses only: never an identifier, in clear or hashed
+
+
+# Erasure is one request per identifier rather than a batch of thousands: bound the 429 waits as tightly
+# as the failures, so a throttled destination reports `failed` (to retry later) instead of hanging.
+ERASURE_POLICY = RetryPolicy(max_attempts=5, base_delay_s=0.5, max_delay_s=30.0, max_rate_limit_waits=5)
+
+
+@runtime_checkable
+class Erasable(Protocol):
+    """A destination that can delete one person for good (issue 6, right to erasure). Destinations without
+    such a call (files, postgres, webhook) simply lack the method; `activation.destinations.ERASABLE` lists
+    the ones that have it, so that a sync can be judged without building its destination."""
+
+    name: str
+    erasure_scope: str  # destinations with the same scope hold the same people: erase there once
+
+    def erase(
+        self, subject: ErasureSubject, *, sleep: Sleep = time.sleep, policy: RetryPolicy = ERASURE_POLICY
+    ) -> ErasureResult: ...
+
+
+def call_for_erasure(
+    call: Callable[[], Any], policy: RetryPolicy, sleep: Sleep, attempts: list[int]
+) -> tuple[Any, str | None]:
+    """Run one erasure request with the engine's retry rules; returns (answer, None) or (None, error).
+    `attempts[0]` counts every request sent. Errors never raise: one identifier failing must not stop
+    the others (their outcome is still worth recording)."""
+
+    def counted() -> Any:
+        attempts[0] += 1
+        return call()
+
+    try:
+        return call_with_retries(counted, policy, None, sleep, random.Random()), None
+    except PermanentError as exc:
+        return None, f"refused: {exc}"
+    except RetryableError as exc:
+        return None, f"unavailable: {exc}"
+
+
+def summarise_erasure(destination: str, outcomes: list[str], errors: list[str], attempts: int) -> ErasureResult:
+    """Fold per-identifier outcomes (`done` / `not_found`) and errors into one result: failed if any
+    identifier failed, done if any was erased, else not_found (including a subject with no identifier
+    this destination matches on)."""
+    done, missing = outcomes.count("done"), outcomes.count("not_found")
+    parts = [f"{done} erased", f"{missing} not found"] + ([f"{len(errors)} failed ({errors[-1]})"] if errors else [])
+    detail = ", ".join(parts) if outcomes or errors else "no identifier this destination matches on"
+    status = "failed" if errors else "done" if done else "not_found"
+    return ErasureResult(destination, status, attempts, detail[:300])
 
 
 def json_default(value: Any) -> Any:

@@ -4,18 +4,33 @@
 `errors` list naming the inputs (by email) it could not apply: only those rows fail. The contact ids it
 returns are kept in state, so mirror deletes archive by id (`/batch/archive`) even after the email is
 gone from the warehouse. Fields: `email` plus any contact properties.
+
+`erase` is HubSpot's GDPR delete (`POST /crm/v3/objects/contacts/gdpr-delete` by email, one request per
+email): the contact and its history go for good, which archiving does not do.
 """
 
 import hashlib
 import re
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import requests
 
 from activation.destinations import secret
-from activation.destinations.base import Batch, BatchResult, DestinationBase, json_default
+from activation.destinations.base import (
+    ERASURE_POLICY,
+    Batch,
+    BatchResult,
+    DestinationBase,
+    ErasureResult,
+    ErasureSubject,
+    call_for_erasure,
+    json_default,
+    summarise_erasure,
+)
 from activation.errors import PermanentError, RateLimitedError, RetryableError, SyncConfigError
+from activation.resilience import RetryPolicy, Sleep
 from activation.syncs import Sync
 
 MAX_BATCH = 100
@@ -33,7 +48,8 @@ class HubSpotDestination(DestinationBase):
         self._session = requests.Session()
         self._session.headers["Authorization"] = f"Bearer {token}"
 
-    def _post(self, path: str, body: Any) -> requests.Response:
+    def _post(self, path: str, body: Any, answers: tuple[int, ...] = (207,)) -> requests.Response:
+        """POST and classify the answer; 4xx statuses in `answers` are returned to the caller, not raised."""
         try:
             response = self._session.post(self.base_url + path, json=body, timeout=self.timeout_s)
         except requests.RequestException as exc:
@@ -43,7 +59,7 @@ class HubSpotDestination(DestinationBase):
             raise RateLimitedError("HTTP 429", float(retry_after) if retry_after else None)
         if response.status_code >= 500:
             raise RetryableError(f"HTTP {response.status_code}")
-        if response.status_code >= 400 and response.status_code != 207:
+        if response.status_code >= 400 and response.status_code not in answers:
             category = (response.json() if response.content else {}).get("category", "")
             raise PermanentError(f"HTTP {response.status_code} {category}".strip())
         return response
@@ -80,6 +96,29 @@ class HubSpotDestination(DestinationBase):
                 for key in keys_by_email.get(str(email).lower(), []):
                     result.failed[key] = f"{error.get('category', 'error')}: {message}"[:200]
         return result
+
+    @property
+    def erasure_scope(self) -> str:
+        """Contacts belong to the account (portal): every sync to it erases from the same place."""
+        return self.rate_limit_key
+
+    def erase(
+        self, subject: ErasureSubject, *, sleep: Sleep = time.sleep, policy: RetryPolicy = ERASURE_POLICY
+    ) -> ErasureResult:
+        outcomes, errors, attempts = [], [], [0]
+        for email in sorted({e.strip().lower() for e in subject.emails if e and e.strip()}):
+            body = {"objectId": email, "idProperty": "email"}
+            response, error = call_for_erasure(
+                lambda body=body: self._post("/crm/v3/objects/contacts/gdpr-delete", body, answers=(404,)),
+                policy,
+                sleep,
+                attempts,
+            )
+            if error is not None:
+                errors.append(error)
+            else:  # 204 deleted; 404 no contact with that email: nothing to erase
+                outcomes.append("not_found" if response.status_code == 404 else "done")
+        return summarise_erasure(self.name, outcomes, errors, attempts[0])
 
     def close(self) -> None:
         self._session.close()

@@ -5,18 +5,35 @@ other mapped fields as merge fields; a row the API rejects comes back in `errors
 Removes unsubscribe the member in the same batch call when the warehouse still knows the email (left the
 segment, withdrew consent); when only the stored subscriber hash is left, the member is archived with
 one DELETE each. Required field: `email_address`.
+
+`erase` deletes a person for good (`POST .../members/{hash}/actions/delete-permanent`, one request per
+email): Mailchimp then refuses to re-import that address through the API, so a later sync of the same
+email fails that row alone ("permanently deleted and cannot be re-imported") instead of re-adding them.
 """
 
 import hashlib
 import re
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
 
 from activation.destinations import secret
-from activation.destinations.base import Batch, BatchResult, DestinationBase, Record, json_default
+from activation.destinations.base import (
+    ERASURE_POLICY,
+    Batch,
+    BatchResult,
+    DestinationBase,
+    ErasureResult,
+    ErasureSubject,
+    Record,
+    call_for_erasure,
+    json_default,
+    summarise_erasure,
+)
 from activation.errors import PermanentError, RateLimitedError, RetryableError, SyncConfigError
+from activation.resilience import RetryPolicy, Sleep
 from activation.syncs import Sync
 
 MAX_BATCH = 500
@@ -110,6 +127,29 @@ class MailchimpDestination(DestinationBase):
                 # the API may quote the address back: keep error text free of it (the changelog holds no PII)
                 text = _EMAIL_IN_TEXT.sub("<email>", str(error.get("error", "")))
                 result.failed[key] = f"{error.get('error_code', 'error')}: {text}"[:200]
+
+    @property
+    def erasure_scope(self) -> str:
+        """Syncs whose destinations share this scope erase from the same list: one call serves them all."""
+        return f"{self.rate_limit_key}:{self.list_id}"
+
+    def erase(
+        self, subject: ErasureSubject, *, sleep: Sleep = time.sleep, policy: RetryPolicy = ERASURE_POLICY
+    ) -> ErasureResult:
+        outcomes, errors, attempts = [], [], [0]
+        for email in sorted({e.strip().lower() for e in subject.emails if e and e.strip()}):
+            path = f"/3.0/lists/{self.list_id}/members/{subscriber_hash(email)}/actions/delete-permanent"
+            response, error = call_for_erasure(lambda path=path: self._call("POST", path), policy, sleep, attempts)
+            if error is not None:
+                errors.append(error)
+            elif response.status_code == 204:
+                outcomes.append("done")
+            elif response.status_code == 404:  # not a member (or already forgotten): nothing to erase
+                outcomes.append("not_found")
+            else:
+                title = (response.json() if response.content else {}).get("title", "")
+                errors.append(f"refused: HTTP {response.status_code} {title}".strip())
+        return summarise_erasure(self.name, outcomes, errors, attempts[0])
 
     def close(self) -> None:
         self._session.close()

@@ -4,18 +4,35 @@ Identifiers are normalised, then SHA-256 hex: email trimmed and lower-cased; pho
 the country code (E.164 without the `+`). Requests carry at most 10,000 rows (`POST` adds, `DELETE`
 removes, `/{audience_id}/users`); the batch's idempotency key becomes the upload session id, which the
 API uses to drop a replayed batch. Fields: `email` and/or `phone`; a row with neither fails alone.
+
+`erase` removes a person from the audience with the same `DELETE`, one row per identifier the CDP holds
+(so a member added under another email/phone pairing is still matched), in a fresh upload session: a
+session id derived from the content would be dropped as a replay when the same person is erased again.
+Meta does not say whether anyone matched, so a success is always `done`.
 """
 
 import hashlib
+import random
 import re
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import requests
 
 from activation.destinations import secret
-from activation.destinations.base import Batch, BatchResult, DestinationBase
+from activation.destinations.base import (
+    ERASURE_POLICY,
+    Batch,
+    BatchResult,
+    DestinationBase,
+    ErasureResult,
+    ErasureSubject,
+    call_for_erasure,
+    summarise_erasure,
+)
 from activation.errors import PermanentError, RateLimitedError, RetryableError, SyncConfigError
+from activation.resilience import RetryPolicy, Sleep
 from activation.syncs import Sync
 
 MAX_BATCH = 10_000
@@ -82,14 +99,18 @@ class MetaAudienceDestination(DestinationBase):
             "payload": {"schema": SCHEMA, "data": data},
             "session": {"session_id": int(batch.idempotency_key[:15], 16), "batch_seq": 1, "last_batch_flag": True},
         }
-        method = "DELETE" if batch.operation in ("remove", "delete") else "POST"
+        self._users("DELETE" if batch.operation in ("remove", "delete") else "POST", body)
+        return result
+
+    def _users(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
             response = self._session.request(
                 method, f"{self.base_url}/v19.0/{self.audience_id}/users", json=body, timeout=self.timeout_s
             )
         except requests.RequestException as exc:
             raise RetryableError(f"{method} users failed: {type(exc).__name__}") from exc
-        error = (response.json() if response.content else {}).get("error") or {}
+        answer = response.json() if response.content else {}
+        error = answer.get("error") or {}
         if response.status_code == 429 or error.get("code") in THROTTLING_CODES:
             retry_after = response.headers.get("Retry-After")
             raise RateLimitedError(f"throttled (code {error.get('code')})", float(retry_after) if retry_after else None)
@@ -97,7 +118,34 @@ class MetaAudienceDestination(DestinationBase):
             raise RetryableError(f"HTTP {response.status_code}")
         if response.status_code >= 400:
             raise PermanentError(f"HTTP {response.status_code}: {error.get('type', '')} {error.get('code', '')}")
-        return result
+        return answer
+
+    @property
+    def erasure_scope(self) -> str:
+        """Syncs whose destinations share this scope erase from the same audience: one call serves them all."""
+        return f"{self.rate_limit_key}:{self.audience_id}"
+
+    def erase(
+        self, subject: ErasureSubject, *, sleep: Sleep = time.sleep, policy: RetryPolicy = ERASURE_POLICY
+    ) -> ErasureResult:
+        emails = {sha256(normalise_email(e)) for e in subject.emails} - {""}
+        phones = {sha256(normalise_phone(p)) for p in subject.phones} - {""}
+        data = [[h, ""] for h in sorted(emails)] + [["", h] for h in sorted(phones)]
+        if not data:
+            return summarise_erasure(self.name, [], [], 0)
+        body = {
+            "payload": {"schema": SCHEMA, "data": data},
+            # fresh per erasure, the same across its retries (Meta drops a replayed session, which is safe)
+            "session": {"session_id": random.getrandbits(53), "batch_seq": 1, "last_batch_flag": True},
+        }
+        attempts = [0]
+        answer, error = call_for_erasure(lambda: self._users("DELETE", body), policy, sleep, attempts)
+        if error is not None:
+            return summarise_erasure(self.name, [], [error], attempts[0])
+        invalid = int(answer.get("num_invalid_entries") or 0)
+        detail = f"{answer.get('num_received', len(data))} identifiers received, {invalid} invalid"
+        status = "failed" if invalid else "done"
+        return ErasureResult(self.name, status, attempts[0], detail)
 
     def close(self) -> None:
         self._session.close()

@@ -5,6 +5,8 @@
   at most 100 inputs (else 400 VALIDATION_ERROR). An input whose email is invalid is not applied; the
   answer is then 207 with `errors` naming it in `context.ids`, the others applied.
 - `POST /crm/v3/objects/contacts/batch/archive` with `{"inputs": [{"id"}]}` -> 204.
+- `POST /crm/v3/objects/contacts/gdpr-delete` with `{"objectId", "idProperty": "email"}` (or no idProperty:
+  objectId is the contact id) -> 204, the contact gone for good (archived ones too); 404 OBJECT_NOT_FOUND.
 - A per-token rate limit answered with 429 (RATE_LIMIT).
 """
 
@@ -25,7 +27,12 @@ class HubSpotStandIn(StandIn):
         self._ids_by_email: dict[str, str] = {}
 
     def problem(self, status: int, title: str, detail: str) -> Reply:
-        category = {429: "RATE_LIMIT", 400: "VALIDATION_ERROR", 401: "INVALID_AUTHENTICATION"}.get(status, "ERROR")
+        category = {
+            429: "RATE_LIMIT",
+            400: "VALIDATION_ERROR",
+            401: "INVALID_AUTHENTICATION",
+            404: "OBJECT_NOT_FOUND",
+        }.get(status, "ERROR")
         return Reply(status, {"status": "error", "message": detail, "category": category})
 
     def authorised(self, headers) -> bool:
@@ -35,6 +42,8 @@ class HubSpotStandIn(StandIn):
         return {c["properties"]["email"] for c in self.contacts.values() if not c["archived"]}
 
     def handle(self, method: str, path: str, headers, body: Any) -> Reply:
+        if path == "/crm/v3/objects/contacts/gdpr-delete":
+            return self._gdpr_delete(method, body)
         inputs = (body or {}).get("inputs")
         if method != "POST" or not isinstance(inputs, list):
             return self.problem(400, "", "expected POST with `inputs`")
@@ -69,3 +78,15 @@ class HubSpotStandIn(StandIn):
             body.update(errors=errors, numErrors=len(errors))
             return Reply(207, body)
         return Reply(200, body)
+
+    def _gdpr_delete(self, method: str, body: Any) -> Reply:
+        object_id = (body or {}).get("objectId") if isinstance(body, dict) else None
+        id_property = (body or {}).get("idProperty") if isinstance(body, dict) else None
+        if method != "POST" or not isinstance(object_id, str) or not object_id or id_property not in (None, "email"):
+            return self.problem(400, "", "expected POST with `objectId` and optional `idProperty: email`")
+        contact_id = self._ids_by_email.get(object_id.lower()) if id_property == "email" else object_id
+        if contact_id not in self.contacts:
+            return self.problem(404, "", "resource not found")
+        email = self.contacts.pop(contact_id)["properties"].get("email")
+        self._ids_by_email.pop(str(email).lower(), None)
+        return Reply(204)

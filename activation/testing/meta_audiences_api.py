@@ -6,6 +6,8 @@
 - Schema entries from EMAIL_SHA256 / PHONE_SHA256; every non-empty value must be 64 lower-case hex
   digits (SHA-256), or the whole request is refused: nothing un-hashed is accepted.
 - A session id seen before is acknowledged without being applied again.
+- A removal row matches every member sharing any of its non-empty identifiers (multi-key matching), so
+  `["<email hash>", ""]` removes that person whatever phone they were added with.
 - Throttling answered with 429 and the error code 80003.
 """
 
@@ -53,7 +55,10 @@ class MetaAudiencesStandIn(StandIn):
         if session_id not in self.sessions:
             self.sessions.add(session_id)
             for row in data:
-                (self.members.add if method == "POST" else self.members.discard)(tuple(row))
+                if method == "POST":
+                    self.members.add(tuple(row))
+                else:
+                    self.members -= {m for m in self.members if any(v and v == w for v, w in zip(row, m, strict=True))}
         return Reply(
             200,
             {
