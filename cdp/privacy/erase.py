@@ -20,6 +20,7 @@ import gzip
 import json
 import logging
 import os
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,57 +107,112 @@ def delete_raw_records(con: duckdb.DuckDBPyConnection, subject: Subject) -> dict
     return {k: v for k, v in deleted.items() if v}
 
 
+# Identifier types other people may share (a family's phone, a kiosk's browser): a value of these types
+# found in someone else's record is cut out of it, the record stays.
+_SHARED_TYPES = ("phone", "anonymous_id", "device_id")
+
+
 @dataclass(frozen=True)
 class SweepValues:
-    """What a sweep looks for: exact values (ids) and substrings (emails, phones as written)."""
+    """What the sweeps look for, beyond the person's own records (already deleted by key):
+
+    - `exact`: ids and keys (customer ids, record keys, `type:value` node keys, non-shared identifier
+      values): a derived row holding one is the person's;
+    - `drop`: emails: a landing line or quarantined payload holding one is the person's record;
+    - `redact`: every written value (emails, phones, cookie and device ids): cut out of any other text.
+    """
 
     exact: tuple[str, ...]
-    substrings: tuple[str, ...]
+    drop: tuple[str, ...]
+    redact: tuple[str, ...]
 
     @classmethod
     def of(cls, subject: Subject) -> "SweepValues":
-        exact = {v for _, v in subject.all_identifiers() if v}
+        identifiers = subject.all_identifiers()
+        exact = {v for t, v in identifiers if v and t not in _SHARED_TYPES}
         exact |= subject.customer_ids
         exact |= {f"{s}/{t}/{r}" for s, t, r in subject.source_records}
         exact |= {f"{t}:{v}" for t, v in subject.identifiers}
-        substrings = {e for e in subject.emails if len(e) >= _MIN_SUBSTRING}
-        substrings |= {v for t, v in subject.all_identifiers() if t == "phone" and v and len(v) >= _MIN_SUBSTRING}
-        substrings |= {v for t, v in subject.all_identifiers() if t in ("anonymous_id", "device_id") and len(v) >= 16}
-        return cls(tuple(sorted(exact)), tuple(sorted(substrings)))
+        drop = {e for e in subject.emails if len(e) >= _MIN_SUBSTRING}
+        redact = set(drop)
+        redact |= {v for t, v in identifiers if t == "phone" and v and len(v) >= _MIN_SUBSTRING}
+        redact |= {v for t, v in identifiers if t in ("anonymous_id", "device_id") and v and len(v) >= 16}
+        return cls(tuple(sorted(exact)), tuple(sorted(drop)), tuple(sorted(redact, key=lambda v: (-len(v), v))))
+
+    @property
+    def empty(self) -> bool:
+        return not (self.exact or self.drop or self.redact)
+
+    def pattern(self) -> str:
+        """One regular expression matching any value to redact (longest first)."""
+        return "|".join(re.escape(v) for v in self.redact)
+
+    def drops(self, text: str) -> bool:
+        lowered = text.lower()
+        return any(d in lowered for d in self.drop) or text in self.exact
 
     def found_in(self, text: str) -> bool:
         lowered = text.lower()
-        return any(s.lower() in lowered for s in self.substrings) or text in self.exact
+        return self.drops(text) or any(v.lower() in lowered for v in self.redact)
+
+    def redacted(self, text: str) -> str:
+        return re.sub(self.pattern(), "", text, flags=re.IGNORECASE) if self.redact else text
 
 
-def sweep_values(con: duckdb.DuckDBPyConnection, values: SweepValues) -> dict[str, int]:
-    """Delete every row of every swept table with a text column equal to an exact value or containing a
-    substring value; rows per table."""
+def _text_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
+    return {c: kind for c, kind in column_types(con, schema, table).items() if kind in ("VARCHAR", "JSON")}
+
+
+def _hit_condition(columns: dict[str, str], values: SweepValues, with_exact: bool) -> tuple[str, list]:
+    conditions, params = [], []
+    for column in columns:
+        col = f"cast({quote_ident(column)} as varchar)"
+        if with_exact and values.exact:
+            conditions.append(f"{col} in (select unnest(?::varchar[]))")
+            params.append(list(values.exact))
+        if values.redact:
+            conditions.append(f"regexp_matches({col}, ?, 'i')")
+            params.append(values.pattern())
+    return " or ".join(conditions), params
+
+
+def sweep_values(con: duckdb.DuckDBPyConnection, values: SweepValues) -> tuple[dict[str, int], dict[str, int]]:
+    """After the person's own records are gone: delete the derived rows (outside `raw_*`) and quarantined
+    payloads that hold one of their values, and cut their values out of every other raw row (someone
+    else's record that shares their phone or device). Returns (rows deleted, rows redacted) per table."""
     deleted: dict[str, int] = {}
-    if not values.exact and not values.substrings:
-        return deleted
+    redacted: dict[str, int] = {}
+    if values.empty:
+        return deleted, redacted
     tables = [(s, t) for s, t in base_tables(con, "%") if s not in _UNSWEPT_SCHEMAS and not t.startswith("_dlt_")]
     for schema, table in tables:
-        text_columns = [
-            c for c, kind in column_types(con, schema, table).items() if kind == "VARCHAR" or kind == "JSON"
-        ]
-        if not text_columns:
+        columns = _text_columns(con, schema, table)
+        if not columns:
             continue
-        conditions, params = [], []
-        for column in text_columns:
-            col = f"cast({quote_ident(column)} as varchar)"
-            if values.exact:
-                conditions.append(f"{col} in (select unnest(?::varchar[]))")
-                params.append(list(values.exact))
-            for value in values.substrings:
-                conditions.append(f"contains(lower({col}), ?)")
-                params.append(value.lower())
+        relation = f"{quote_ident(schema)}.{quote_ident(table)}"
+        name = f"{schema}.{table}"
+        if not schema.startswith("raw_") or table == "_quarantine":
+            where, params = _hit_condition(columns, values, with_exact=not schema.startswith("raw_"))
+            if not where:
+                continue
+            (n,) = con.execute(f"delete from {relation} where {where}", params).fetchone()
+            if n:
+                deleted[name] = n
+            continue
+        if not values.redact:
+            continue
+        where, params = _hit_condition(columns, values, with_exact=False)
+        sets = []
+        for column, kind in columns.items():
+            expression = f"regexp_replace(cast({quote_ident(column)} as varchar), $pattern, '', 'gi')"
+            sets.append(f"{quote_ident(column)} = " + (f"cast({expression} as json)" if kind == "JSON" else expression))
+        where_named = " or ".join(f"regexp_matches(cast({quote_ident(c)} as varchar), $pattern, 'i')" for c in columns)
         (n,) = con.execute(
-            f"delete from {quote_ident(schema)}.{quote_ident(table)} where {' or '.join(conditions)}", params
+            f"update {relation} set {', '.join(sets)} where {where_named}", {"pattern": values.pattern()}
         ).fetchone()
         if n:
-            deleted[f"{schema}.{table}"] = n
-    return deleted
+            redacted[name] = n
+    return deleted, redacted
 
 
 def delete_customer_rows(con: duckdb.DuckDBPyConnection, customer_ids: set[str]) -> dict[str, int]:
@@ -206,11 +262,19 @@ def delete_source_record_rows(con: duckdb.DuckDBPyConnection, subject: Subject) 
 def _rewrite_lines(path: Path, values: SweepValues) -> int:
     with path.open("rb") as handle:
         lines = handle.readlines()
-    kept = [line for line in lines if not values.found_in(line.decode("utf-8", "replace"))]
-    if len(kept) == len(lines):
-        return 0
-    _replace_file(path, b"".join(kept))
-    return len(lines) - len(kept)
+    kept, changed = [], 0
+    for line in lines:
+        text = line.decode("utf-8", "replace")
+        if values.drops(text):
+            changed += 1
+            continue
+        if values.found_in(text):
+            changed += 1
+            line = values.redacted(text).encode()
+        kept.append(line)
+    if changed:
+        _replace_file(path, b"".join(kept))
+    return changed
 
 
 def _rewrite_json_array(path: Path, values: SweepValues) -> int:
@@ -222,15 +286,16 @@ def _rewrite_json_array(path: Path, values: SweepValues) -> int:
         removed = 0
         for key, items in data.items():
             if isinstance(items, list):
-                kept = [i for i in items if not values.found_in(json.dumps(i))]
+                kept = [i for i in items if not values.drops(json.dumps(i))]
                 removed += len(items) - len(kept)
                 data[key] = kept
     else:
-        kept = [i for i in data if not values.found_in(json.dumps(i))]
+        kept = [i for i in data if not values.drops(json.dumps(i))]
         removed = len(data) - len(kept)
         data = kept
-    _replace_file(path, json.dumps(data, indent=1).encode())
-    return removed
+    # what is left holds the person's values only inside other people's records: cut them out
+    _replace_file(path, values.redacted(json.dumps(data, indent=1)).encode())
+    return max(removed, 1)
 
 
 def _scrub_sqlite(path: Path, values: SweepValues) -> int:
@@ -241,12 +306,15 @@ def _scrub_sqlite(path: Path, values: SweepValues) -> int:
         for table in tables:
             columns = [r[1] for r in db.execute(f"pragma table_info({quote_ident(table)})")]
             rows = db.execute(f"select rowid, * from {quote_ident(table)}").fetchall()
-            doomed = [r[0] for r in rows if any(isinstance(v, str) and values.found_in(v) for v in r[1:])]
-            for start in range(0, len(doomed), 500):
-                chunk = doomed[start : start + 500]
-                db.execute(f"delete from {quote_ident(table)} where rowid in ({','.join('?' * len(chunk))})", chunk)
-            removed += len(doomed)
-            del columns
+            for rowid, *row in rows:
+                if any(isinstance(v, str) and values.drops(v) for v in row):
+                    db.execute(f"delete from {quote_ident(table)} where rowid = ?", [rowid])
+                    removed += 1
+                elif any(isinstance(v, str) and values.found_in(v) for v in row):
+                    cleaned = [values.redacted(v) if isinstance(v, str) else v for v in row]
+                    assignments = ", ".join(f"{quote_ident(c)} = ?" for c in columns)
+                    db.execute(f"update {quote_ident(table)} set {assignments} where rowid = ?", [*cleaned, rowid])
+                    removed += 1
         db.commit()
         if removed:
             db.execute("vacuum")  # rewrite the file: deleted rows leave no bytes in free pages
@@ -282,6 +350,10 @@ def scrub_landing(landing_dir: Path, values: SweepValues) -> dict[str, int]:
 
 
 def _file_holds(path: Path, values: SweepValues) -> bool:
+    if path.suffix == ".parquet":  # compressed column chunks: look at the values
+        import pyarrow.parquet as pq
+
+        return values.found_in(json.dumps(pq.read_table(path).to_pylist(), default=str))
     data = path.read_bytes()
     if path.suffix == ".gz":
         try:

@@ -222,8 +222,9 @@ def _run(
             derived = erase.delete_customer_rows(con, subject.customer_ids)
             derived |= erase.delete_source_record_rows(con, subject)
             record(Step("delete_derived_rows", "done", sum(derived.values()), derived))
-            swept = erase.sweep_values(con, values)
+            swept, redacted = erase.sweep_values(con, values)
             record(Step("sweep_values", "done", sum(swept.values()), swept))
+            record(Step("redact_shared_values", "done", sum(redacted.values()), redacted))
     finally:
         con.close()
 

@@ -3,15 +3,18 @@
 `privacy.suppressions` in the warehouse holds keyed hashes of every identifier of every suppressed
 person (see `cdp.privacy.hashing`). Before a source runs, `add_suppression_steps` puts one step on each
 resource that hashes the identifier columns of every row it yields and drops a row when any of them is
-on the list. The table's `_load_stats` row, which the resource yields after its data, is corrected on
-its way through: the dropped rows move from `rows_loaded` to `rows_suppressed`, so that
+on the list, and a refused record on its way to `_quarantine` when any value in it does. The table's
+`_load_stats` row, which the resource yields after its data, is corrected on its way through: the
+dropped rows move from `rows_loaded` (or `rows_quarantined`) to `rows_suppressed`, so that
 rows_read = rows_loaded + rows_quarantined + rows_duplicate + rows_suppressed still holds.
 
 Rows come as Arrow tables (file sources, the POS database) or as dicts (the shop API); a dict's nested
 field is named as dlt flattens it (`customer__id` is `record["customer"]["id"]`).
 """
 
+import json
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -19,7 +22,7 @@ import pyarrow.compute as pc
 from dlt.extract.items_transform import ItemTransform
 
 from cdp.privacy.hashing import Hasher
-from ingestion.common.quarantine import LOAD_STATS_TABLE
+from ingestion.common.quarantine import LOAD_STATS_TABLE, QUARANTINE_TABLE
 
 # (source, resource) -> {raw column: identifier type}. Catalogue products and stores hold no person.
 IDENTIFIER_COLUMNS: dict[tuple[str, str], dict[str, str]] = {
@@ -53,6 +56,17 @@ IDENTIFIER_COLUMNS: dict[tuple[str, str], dict[str, str]] = {
 }
 
 
+def _leaves(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(item)
+    elif value is not None:
+        yield str(value)
+
+
 def _field(record: dict[str, Any], column: str) -> Any:
     if column in record:
         return record[column]
@@ -74,12 +88,33 @@ class SuppressionStep(ItemTransform[Any, dict[str, Any]]):
         self.hasher = hasher
         self.suppressed = suppressed
         self.dropped: Counter[str] = Counter()
+        self.dropped_quarantined: Counter[str] = Counter()
+        self.types = sorted(set(columns.values()))
 
     def _is_suppressed(self, identifier_type: str, value: Any) -> bool:
         return any(h in self.suppressed for h in self.hasher.hashes(identifier_type, value))
 
     def _keep_record(self, record: dict[str, Any]) -> bool:
         return not any(self._is_suppressed(t, _field(record, c)) for c, t in self.columns.items())
+
+    def _payload_suppressed(self, payload: str | None) -> bool:
+        """A refused record is the person's when any value in it hashes onto the list as one of the
+        resource's identifier types (the payload is JSON; CSV rows come as JSON objects too)."""
+        if not payload:
+            return False
+        try:
+            values = list(_leaves(json.loads(payload)))
+        except ValueError:
+            values = payload.replace('"', " ").replace(",", " ").split()
+        return any(self._is_suppressed(t, v) for v in values for t in self.types)
+
+    def _filter_quarantine(self, table: pa.Table) -> pa.Table | None:
+        if "raw_payload" not in table.column_names:
+            return table
+        keep = [not self._payload_suppressed(p) for p in table.column("raw_payload").to_pylist()]
+        kept = table.filter(pa.array(keep, pa.bool_()))
+        self.dropped_quarantined[self.table] += table.num_rows - kept.num_rows
+        return kept if kept.num_rows else None
 
     def _filter_arrow(self, table: pa.Table) -> pa.Table:
         drop = None
@@ -96,8 +131,10 @@ class SuppressionStep(ItemTransform[Any, dict[str, Any]]):
     def _correct_stats(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for row in rows:
             dropped = self.dropped.pop(row.get("source_table"), 0)
+            refused = self.dropped_quarantined.pop(row.get("source_table"), 0)
             row["rows_loaded"] = row.get("rows_loaded", 0) - dropped
-            row["rows_suppressed"] = dropped
+            row["rows_quarantined"] = row.get("rows_quarantined", 0) - refused
+            row["rows_suppressed"] = dropped + refused
         return rows
 
     def __call__(self, item: Any, meta: Any = None) -> Any:
@@ -105,8 +142,10 @@ class SuppressionStep(ItemTransform[Any, dict[str, Any]]):
         table_name = hints.get("table_name") if isinstance(hints, dict) else None
         if table_name == LOAD_STATS_TABLE:
             return self._correct_stats(item if isinstance(item, list) else [item])
+        if table_name == QUARANTINE_TABLE and isinstance(item, pa.Table):
+            return self._filter_quarantine(item)
         if table_name is not None and table_name != self.table:
-            return item  # the quarantine: records that were never loaded
+            return item
         if isinstance(item, pa.Table):
             kept = self._filter_arrow(item)
             self.dropped[self.table] += item.num_rows - kept.num_rows
