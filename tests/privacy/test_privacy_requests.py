@@ -10,6 +10,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from activation.destinations.base import ErasureResult
 from cdp.build import run_dbt
 from cdp.config import Settings
 from cdp.generate import generate
@@ -137,11 +138,17 @@ def _run_scenario(demo: Settings, root: Path) -> Scenario:
     }
     s.keys_before = _raw_keys(settings)
 
+    s.erased_people = []
+
+    def erase_destinations(settings, person, env):  # the declared syncs' erasure, recorded (tests/activation)
+        s.erased_people.append(person)
+        return [ErasureResult("mailchimp_list", "done", 1, "HTTP 204"), ErasureResult("meta", "not_found", 1, "")]
+
     s.report = run_request(
         settings,
         "suppress_with_delete",
         f"email:{s.email}",
-        erase_destinations=lambda *args: [],
+        erase_destinations=erase_destinations,
         audit_uncompressed=True,
     )
     s.after = {
@@ -156,6 +163,9 @@ def _run_scenario(demo: Settings, root: Path) -> Scenario:
         "select count(*) from raw_shop.customers where first_name = ? and last_name = ?", [s.first_name, s.last_name]
     ).fetchone()[0]
     s.requests = con.execute("select request_type, status, identifier_hash from privacy.requests").fetchall()
+    s.destinations = con.execute(
+        "select destination, status, attempts from privacy.request_destinations order by 1"
+    ).fetchall()
     con.close()
     return s
 
@@ -165,6 +175,13 @@ def test_the_request_completes_and_logs_no_pii(scenario):
     assert [(t, st) for t, st, _ in scenario.requests] == [("suppress_with_delete", "done")]
     ((_, _, identifier_hash),) = scenario.requests
     assert scenario.email not in identifier_hash and len(identifier_hash) == 64
+
+
+def test_every_destination_is_asked_to_erase_the_person_and_the_answers_are_kept(scenario):
+    (person,) = scenario.erased_people
+    assert person.customer_ids == (scenario.customer_id,)
+    assert scenario.email in person.emails and scenario.phone in person.phones
+    assert scenario.destinations == [("mailchimp_list", "done", 1), ("meta", "not_found", 1)]
 
 
 def test_the_search_finds_the_person_before(scenario):

@@ -63,7 +63,9 @@ def test_the_ingestion_step_drops_suppressed_rows_of_arrow_tables_and_counts_the
     kept = step(table)
     assert kept.column("customer__id").to_pylist() == ["2"]
     stats = step([{"source_table": "orders", "rows_read": 3, "rows_loaded": 3}], _stats_meta())
-    assert stats == [{"source_table": "orders", "rows_read": 3, "rows_loaded": 1, "rows_quarantined": 0, "rows_suppressed": 2}]
+    assert stats == [
+        {"source_table": "orders", "rows_read": 3, "rows_loaded": 1, "rows_quarantined": 0, "rows_suppressed": 2}
+    ]
 
 
 def test_the_ingestion_step_reads_nested_fields_of_dicts():
