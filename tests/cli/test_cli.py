@@ -42,3 +42,29 @@ def test_generate_then_status_shows_every_source(tmp_path):
     result = runner.invoke(app, ["status"], env=_env(tmp_path))
     assert result.exit_code == 0, result.output
     assert "catalog" in result.output and "never" in result.output  # loaded catalog; the rest not yet
+
+
+def test_privacy_request_of_an_unknown_type_names_the_valid_ones(tmp_path):
+    result = runner.invoke(app, ["privacy", "request", "forget", "--identifier", "email:a@b.c"], env=_env(tmp_path))
+    assert result.exit_code == 1
+    assert "suppress_with_delete" in result.output and "unsuppress" in result.output
+
+
+def test_privacy_request_with_a_malformed_identifier_says_how_to_write_it(tmp_path):
+    result = runner.invoke(app, ["privacy", "request", "suppress", "--identifier", "a@b.c"], env=_env(tmp_path))
+    assert result.exit_code == 1
+    assert "KIND:VALUE" in result.output
+
+
+def test_privacy_suppress_and_unsuppress_an_unknown_person_on_an_empty_warehouse(tmp_path):
+    env = {**_env(tmp_path), "CDP_PRIVACY_KEY": "cli-test"}
+    result = runner.invoke(
+        app, ["privacy", "request", "suppress", "--identifier", "email:Nobody@Example.com", "--no-build"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "suppress: done, 1 affected" in result.output  # the identifier given is suppressed, hashed
+    result = runner.invoke(
+        app, ["privacy", "request", "unsuppress", "--identifier", "email:nobody@example.com", "--no-build"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "unsuppress: done, 1 affected" in result.output
