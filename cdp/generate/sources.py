@@ -7,6 +7,8 @@ import math
 import random
 import sqlite3
 from bisect import bisect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import reference as R
@@ -178,7 +180,7 @@ class WebWriter:
         self.w = ctx.world
         self.nz = ctx.noise
         self.rng = ctx.rng("web")
-        # consent choices come from their own stream, so adding them did not reshuffle every other choice
+        # consent events come from their own stream (see _consent_stream)
         self.consent_rng = ctx.rng("web_consent")
         self.banner_seen: set[str] = set()  # person ids who answered the cookie banner
         self.preferences_changed: set[str] = set()  # person ids who used the preference centre
@@ -352,7 +354,8 @@ class WebWriter:
         self._step()
         if self.p.person_id not in self.banner_seen and self.dev.shared is None:
             self.banner_seen.add(self.p.person_id)
-            self._cookie_banner()
+            with self._consent_stream():
+                self._cookie_banner()
 
     # ------------------------------------------------------------------ consent
     def _marketing_state(self, ts_s: int) -> bool:
@@ -364,6 +367,18 @@ class WebWriter:
         if p.marketing_toggle_ts is not None and ts_s < p.marketing_toggle_ts:
             return not p.accepts_marketing
         return p.accepts_marketing
+
+    @contextmanager
+    def _consent_stream(self) -> Iterator[None]:
+        """Consent events draw ids, delays and noise from their own random stream and leave the session's
+        clock where it was, so adding them changed no other event of the generated data."""
+        saved = (self.rng, self._random, self.nz.rng, self.t)
+        self.rng = self.nz.rng = self.consent_rng
+        self._random = self.consent_rng.random
+        try:
+            yield
+        finally:
+            self.rng, self._random, self.nz.rng, self.t = saved
 
     def _consent(self, purpose: str, channel: str, granted: bool) -> None:
         props = {"purpose": purpose, "channel": channel, "granted": granted}
@@ -471,7 +486,8 @@ class WebWriter:
                     if self.user is not None and not shared and p.person_id not in self.preferences_changed \
                             and p.person_id in self.banner_seen and self.consent_rng.random() < 0.08:
                         self.preferences_changed.add(p.person_id)
-                        self._preference_centre()
+                        with self._consent_stream():
+                            self._preference_centre()
 
     def _abandoned_cart(self) -> None:
         rng = self.rng
