@@ -349,6 +349,33 @@ def scrub_landing(landing_dir: Path, values: SweepValues) -> dict[str, int]:
     return removed
 
 
+def scrub_lake(lake_dir: Path, values: SweepValues) -> dict[str, int]:
+    """Rewrite the Parquet files of the lake (`cdp ingest --destination lake`, read by Spark) without the
+    rows that hold one of the person's values; rows removed per file. The lake is a copy of raw data for
+    another engine: a row there that shares a phone with the person goes too (re-export to restore it)."""
+    removed: dict[str, int] = {}
+    if not lake_dir.is_dir() or not values.redact:
+        return removed
+    con = duckdb.connect()
+    try:
+        for path in sorted(lake_dir.rglob("*.parquet")):
+            hit = "regexp_matches(cast(row_values as varchar), $pattern, 'i')"
+            source = f"(select t as row_values, * from read_parquet('{path}') as t)"
+            (n,) = con.execute(f"select count(*) from {source} where {hit}", {"pattern": values.pattern()}).fetchone()
+            if not n:
+                continue
+            fresh = path.with_name(path.name + ".privacy-tmp")
+            con.execute(
+                f"copy (select * exclude (row_values) from {source} where not {hit}) to '{fresh}' (format parquet)",
+                {"pattern": values.pattern()},
+            )
+            os.replace(fresh, path)
+            removed[str(path.relative_to(lake_dir))] = n
+    finally:
+        con.close()
+    return removed
+
+
 def _file_holds(path: Path, values: SweepValues) -> bool:
     if path.suffix == ".parquet":  # compressed column chunks: look at the values
         import pyarrow.parquet as pq

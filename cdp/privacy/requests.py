@@ -231,6 +231,8 @@ def _run(
     if request_type.deletes:
         landing = erase.scrub_landing(settings.landing_dir, values)
         record(Step("scrub_landing", "done", sum(landing.values()), landing))
+        lake = erase.scrub_lake(settings.lake, values)
+        record(Step("scrub_lake", "done", sum(lake.values()), lake))
         deleted, pending = erase.scrub_dlt_folders(settings.pipelines_dir, values)
         status = "partial" if pending else "done"
         record(Step("scrub_dlt_folders", status, deleted, {"files_deleted": deleted, "pending_files": pending}))

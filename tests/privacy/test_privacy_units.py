@@ -131,3 +131,17 @@ def test_retention_deletes_exactly_the_expired_rows(demo_warehouse, tmp_path):
     finally:
         con.close()
     assert result.deleted["raw_web.events"] == expired_web
+
+
+def test_the_lake_loses_the_rows_that_hold_the_person(tmp_path):
+    import pyarrow.parquet as pq
+
+    from cdp.privacy.erase import SweepValues, scrub_lake
+
+    folder = tmp_path / "raw_web" / "events"
+    folder.mkdir(parents=True)
+    rows = {"a": ["x", "ANN@example.com wrote", "z"], "b": [1, 2, 3], "p": ["+31612345678", None, "q"]}
+    pq.write_table(pa.table(rows), folder / "1.parquet")
+    values = SweepValues(exact=(), drop=("ann@example.com",), redact=("ann@example.com", "+31612345678"))
+    assert scrub_lake(tmp_path, values) == {"raw_web/events/1.parquet": 2}
+    assert pq.read_table(folder / "1.parquet").to_pylist() == [{"a": "z", "b": 3, "p": "q"}]
