@@ -1,0 +1,77 @@
+"""Settings of the collector: write keys, limits, where the spool lives and how it rotates.
+
+Write keys come from `CDP_COLLECT_WRITE_KEYS`, comma separated, each `name:key` or just `key`. The
+name is what the spool stores with an event (`keyId`), so that a key is never written to disk or to a
+log; a key given without a name is stored as `key_` plus the first 12 hex digits of its SHA-256.
+"""
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cdp.config import Settings
+from cdp.errors import ConfigError
+
+WRITE_KEYS_ENV = "CDP_COLLECT_WRITE_KEYS"
+SPOOL_DIR_ENV = "CDP_SPOOL_DIR"
+
+# Segment's limits: 32 KB per event (and per single-event call), 500 KB per batch request.
+MAX_EVENT_BYTES = 32 * 1024
+MAX_BATCH_BYTES = 500 * 1024
+
+
+def key_id(key: str) -> str:
+    """The name stored for a key given without one: a short, non-reversible fingerprint."""
+    return "key_" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def parse_write_keys(value: str) -> dict[str, str]:
+    """`name:key,key2` -> {key: name}. Raises ConfigError on an empty list or a repeated key."""
+    keys: dict[str, str] = {}
+    for item in value.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, key = item.partition(":")
+        if not sep:
+            name, key = key_id(item), item
+        name, key = name.strip(), key.strip()
+        if not key or not name:
+            raise ConfigError(f"An entry of {WRITE_KEYS_ENV} has an empty name or key; write `name:key` or `key`")
+        if key in keys:
+            raise ConfigError(f"A write key in {WRITE_KEYS_ENV} is listed twice (names `{keys[key]}` and `{name}`)")
+        keys[key] = name
+    if not keys:
+        raise ConfigError(f"Set {WRITE_KEYS_ENV} to the write keys clients send (comma separated, `name:key`)")
+    return keys
+
+
+def default_spool_dir(settings: Settings | None = None) -> Path:
+    """`CDP_SPOOL_DIR`, else `spool/` in the data folder (beside the warehouse file)."""
+    value = os.environ.get(SPOOL_DIR_ENV)
+    if value:
+        return Path(value)
+    settings = settings or Settings.from_env()
+    return settings.duckdb_path.parent / "spool"
+
+
+@dataclass(frozen=True)
+class CollectorConfig:
+    """What one collector process needs. `write_keys` maps each accepted key to the name stored."""
+
+    write_keys: dict[str, str]
+    spool_dir: Path
+    max_event_bytes: int = MAX_EVENT_BYTES
+    max_batch_bytes: int = MAX_BATCH_BYTES
+    # An open spool file is closed when it reaches this size or this age, whichever comes first.
+    rotate_bytes: int = 64 * 1024 * 1024
+    rotate_seconds: float = 60.0
+    # Recent messageIds kept to answer a retry without spooling it again: a window, bounded in count.
+    dedupe_seconds: float = 24 * 3600.0
+    dedupe_max_ids: int = 2_000_000
+
+    @classmethod
+    def from_env(cls, spool_dir: Path | None = None, **overrides: object) -> "CollectorConfig":
+        keys = parse_write_keys(os.environ.get(WRITE_KEYS_ENV, ""))
+        return cls(write_keys=keys, spool_dir=spool_dir or default_spool_dir(), **overrides)  # type: ignore[arg-type]
