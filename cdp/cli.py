@@ -380,6 +380,41 @@ serve_app = typer.Typer(help="Run the local servers.", no_args_is_help=True)
 app.add_typer(serve_app, name="serve")
 
 
+@app.command("publish")
+def publish_command() -> None:
+    """Copy changed profiles, identifiers, segments, recommendations and recent events into the serving store."""
+    from serving import publish
+
+    settings = _settings()
+    try:
+        result = publish(settings)
+    except CdpError as exc:
+        _fail(exc)
+    table = Table("table", "upserted", "deleted", "unchanged", title=f"Published into {result.store}")
+    for name, counts in result.tables.items():
+        table.add_row(name, f"{counts.upserted:,}", f"{counts.deleted:,}", f"{counts.unchanged:,}")
+    console.print(table)
+    console.print(f"{result.rows_written:,} rows written in {result.seconds:.1f}s")
+
+
+@serve_app.command("profiles")
+def serve_profiles(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8766, help="Port to listen on."),
+) -> None:
+    """Serve the profile API from the serving store (tokens from CDP_PROFILE_API_TOKENS, browser origins from
+    CDP_PROFILE_API_ORIGINS); run `cdp publish` first."""
+    from serving import store_path
+    from serving.app import api_settings_from_env, run_profile_api
+
+    try:
+        api_settings = api_settings_from_env(store_path(_settings()))
+        console.print(f"serving [bold]{api_settings.store}[/bold] on http://{host}:{port} (docs at /docs)")
+        run_profile_api(api_settings, host=host, port=port)
+    except CdpError as exc:
+        _fail(exc)
+
+
 @serve_app.command("shop-api")
 def serve_shop_api(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
