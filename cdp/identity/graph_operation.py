@@ -8,15 +8,25 @@ from cdp.config import Settings
 from cdp.errors import BuildError
 
 
-def run_identity_graph(settings: Settings, schema: str, nodes: str, edges: str, max_rounds: int | None = None) -> None:
+def run_identity_graph(
+    settings: Settings,
+    schema: str,
+    nodes: str,
+    edges: str,
+    max_rounds: int | None = None,
+    incremental: bool | None = None,
+) -> None:
     """Resolve the graph of `schema.nodes` / `schema.edges` (columns of int_identity_nodes and
     int_identity_edges); results land in `<edges>__labels`, `<edges>__edge_status`, `<edges>__rounds`.
-    `max_rounds` overrides var identity_max_rounds. Raises BuildError when dbt fails, e.g. when the
-    rounds do not converge."""
+    `max_rounds` overrides var identity_max_rounds; `incremental` overrides var identity_incremental
+    (after an earlier run on the same tables only the super-components that changed are redone).
+    Raises BuildError when dbt fails, e.g. when the rounds do not converge."""
     from dbt.cli.main import dbtRunner  # heavy import, only when running
 
     os.environ["CDP_DUCKDB_PATH"] = str(settings.duckdb_path)
-    args = json.dumps({"schema": schema, "nodes": nodes, "edges": edges, "max_rounds": max_rounds})
+    args = json.dumps(
+        {"schema": schema, "nodes": nodes, "edges": edges, "max_rounds": max_rounds, "incremental": incremental}
+    )
     result = dbtRunner().invoke(
         [
             "run-operation",

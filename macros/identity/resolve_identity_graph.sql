@@ -1,166 +1,160 @@
-{#- Returns nothing; run as int_identity_graph's pre-hook. Admits the candidate edges of `edges` (see
-    int_identity_edges) tier by tier, strongest first, and leaves three work tables beside `work`:
-    `__labels` (node_id, component_id), `__edge_status` (one row per distinct edge: is_admitted,
-    rejection_reason) and `__rounds` (tier, rounds used by connected components).
+{#- Returns nothing; run as int_identity_graph's pre-hook (and by identity_graph_operation). Leaves beside
+    `work` the tables `__labels` (node_id, component_id), `__edge_status` and `__rounds` of
+    resolve_identity_subgraph, plus `__incremental` (how the run went: mode, nodes, nodes redone) and the
+    state the next run starts from: `__state_nodes` (node key, attributes, component, super-component) and
+    `__state_edges` (edge keys, first observation, admitted or why not).
 
-    Per tier, an edge is refused when it would leave a customer with more values of a type than the
-    type's max_per_customer (seed identifier_types), in two passes: (1) an identifier of the tier that
-    touches several customers whose union breaks a limit keeps only its earliest-seen customer; (2) a
-    customer the tier's remaining edges would still assemble over a limit gets none of the tier's edges
-    (it falls back to the customers of the stronger tiers, which kept every limit). So no customer ever
-    breaks a limit, and a weaker edge never undoes a stronger one. -#}
-{% macro resolve_identity_graph(nodes, edges, work, max_rounds=none) %}
+    Incremental runs redo only what new data can change. Decisions (limits, tiers, components) are taken
+    within a super-component: the nodes joined by any candidate edge, admitted or refused; nothing outside
+    one can change anything in it. So a run compares its nodes and edges with the state of the last run;
+    the nodes of a changed edge or with changed attributes, new or gone, are dirty; the super-components
+    they were in, plus the new nodes, are resolved again from scratch (resolve_identity_subgraph); every
+    other node keeps its component (relabelled by the smallest current node_id, as a full run labels it)
+    and every other edge its status. The result equals a full run's. A full refresh
+    (`dbt build --full-refresh`), var identity_incremental false, or a missing state resolves everything.
+
+    Super-components are cheap to keep: contract each component to one node and join the refused edges
+    between components in rounds (a small graph). -#}
+{% macro resolve_identity_graph(nodes, edges, work, max_rounds=none, incremental=none) %}
     {%- if execute and flags.WHICH in ['run', 'build', 'run-operation'] -%}
+        {%- set state_nodes = cdp.identity_work_relation(work, 'state_nodes') -%}
+        {%- set state_edges = cdp.identity_work_relation(work, 'state_edges') -%}
         {%- set labels = cdp.identity_work_relation(work, 'labels') -%}
-        {%- set string = dbt.type_string() -%}
-        {%- do adapter.drop_relation(labels) -%}
-        {%- do run_query(create_table_as(False, labels,
-            "select node_id, node_id as component_id from " ~ nodes)) -%}
-        {%- set tiers = run_query("select distinct tier from " ~ edges ~ " order by tier").columns[0].values() -%}
-        {%- set round_rows = [] -%}
-        {%- set status_tables = [] -%}
-        {%- for tier in tiers -%}
-            {%- set candidates = cdp.identity_work_relation(work, 'candidates') -%}
-            {%- do adapter.drop_relation(candidates) -%}
-            {%- do run_query(create_table_as(False, candidates, "
-                select
-                    edges.from_node_id,
-                    edges.to_node_id,
-                    from_labels.component_id as from_component_id,
-                    to_labels.component_id as to_component_id,
-                    min(edges.observed_at) as first_observed_at
-                from " ~ edges ~ " as edges
-                inner join " ~ labels ~ " as from_labels on edges.from_node_id = from_labels.node_id
-                inner join " ~ labels ~ " as to_labels on edges.to_node_id = to_labels.node_id
-                where edges.tier = " ~ tier ~ "
-                group by edges.from_node_id, edges.to_node_id, from_labels.component_id, to_labels.component_id")) -%}
-            {#- pass 1: an identifier whose customers would together break a limit keeps its first one -#}
-            {%- set refused = cdp.identity_work_relation(work, 'refused') -%}
-            {%- do adapter.drop_relation(refused) -%}
-            {%- do run_query(create_table_as(False, refused, "
-                with component_types as (
-                    select labels.component_id, nodes.node_type, nodes.max_per_customer, count(*) as n
-                    from " ~ labels ~ " as labels
-                    inner join " ~ nodes ~ " as nodes on labels.node_id = nodes.node_id
-                    group by labels.component_id, nodes.node_type, nodes.max_per_customer
+        {%- set edge_status = cdp.identity_work_relation(work, 'edge_status') -%}
+        {%- set keyed_edges = cdp.identity_work_relation(work, 'keyed_edges') -%}
+        {%- set wanted = var('identity_incremental', true) if incremental is none else incremental -%}
+        {%- set has_state = adapter.get_relation(state_nodes.database, state_nodes.schema, state_nodes.identifier)
+            is not none and adapter.get_relation(state_edges.database, state_edges.schema, state_edges.identifier)
+            is not none -%}
+        {%- set is_incremental_run = wanted and has_state and not flags.FULL_REFRESH -%}
+        {#- the candidate edges by node key, one row per distinct edge -#}
+        {%- do adapter.drop_relation(keyed_edges) -%}
+        {%- do run_query(create_table_as(False, keyed_edges, "
+            select
+                edges.from_node_id,
+                edges.to_node_id,
+                from_nodes.node_key as from_node_key,
+                to_nodes.node_key as to_node_key,
+                edges.tier,
+                min(edges.observed_at) as first_observed_at
+            from " ~ edges ~ " as edges
+            inner join " ~ nodes ~ " as from_nodes on edges.from_node_id = from_nodes.node_id
+            inner join " ~ nodes ~ " as to_nodes on edges.to_node_id = to_nodes.node_id
+            group by edges.from_node_id, edges.to_node_id, from_nodes.node_key, to_nodes.node_key, edges.tier")) -%}
+        {%- if is_incremental_run -%}
+            {%- set affected = cdp.identity_work_relation(work, 'affected') -%}
+            {%- do adapter.drop_relation(affected) -%}
+            {%- do run_query(create_table_as(False, affected, "
+                with new_edges as (
+                    select from_node_key, to_node_key, tier, first_observed_at from " ~ keyed_edges ~ "
+                    except
+                    select from_node_key, to_node_key, tier, first_observed_at from " ~ state_edges ~ "
                 ),
-                touched as (
-                    select to_node_id, from_component_id as component_id, min(first_observed_at) as first_observed_at
-                    from " ~ candidates ~ "
-                    where from_component_id <> to_component_id
-                    group by to_node_id, from_component_id
+                gone_edges as (
+                    select from_node_key, to_node_key, tier, first_observed_at from " ~ state_edges ~ "
+                    except
+                    select from_node_key, to_node_key, tier, first_observed_at from " ~ keyed_edges ~ "
+                ),
+                changed_edges as (
+                    select * from new_edges
                     union all
-                    select distinct to_node_id, to_component_id as component_id, null as first_observed_at
-                    from " ~ candidates ~ "
+                    select * from gone_edges
                 ),
-                ranked as (
-                    select
-                        to_node_id,
-                        component_id,
-                        row_number() over (
-                            partition by to_node_id
-                            order by case when first_observed_at is null then 0 else 1 end, first_observed_at, component_id
-                        ) as component_rank
-                    from touched
+                new_nodes as (
+                    select node_key, node_type, priority, max_per_customer from " ~ nodes ~ "
+                    except
+                    select node_key, node_type, priority, max_per_customer from " ~ state_nodes ~ "
                 ),
-                over_limit as (
-                    select
-                        touched.to_node_id,
-                        'would put ' || cast(sum(component_types.n) as " ~ string ~ ") || ' ' || component_types.node_type
-                            || ' values in one customer (limit ' || cast(component_types.max_per_customer as " ~ string ~ ")
-                            || ')' as rejection_reason
-                    from touched
-                    inner join component_types on touched.component_id = component_types.component_id
-                    group by touched.to_node_id, component_types.node_type, component_types.max_per_customer
-                    having sum(component_types.n) > component_types.max_per_customer
+                gone_nodes as (
+                    select node_key, node_type, priority, max_per_customer from " ~ state_nodes ~ "
+                    except
+                    select node_key, node_type, priority, max_per_customer from " ~ nodes ~ "
                 ),
-                conflicting as (
-                    select to_node_id, min(rejection_reason) as rejection_reason
-                    from over_limit
-                    group by to_node_id
+                changed_nodes as (
+                    select node_key from new_nodes
+                    union all
+                    select node_key from gone_nodes
+                ),
+                dirty as (
+                    select from_node_key as node_key from changed_edges
+                    union
+                    select to_node_key as node_key from changed_edges
+                    union
+                    select node_key from changed_nodes
+                ),
+                dirty_supers as (
+                    select distinct state.super_id
+                    from " ~ state_nodes ~ " as state
+                    inner join dirty on state.node_key = dirty.node_key
+                ),
+                affected_keys as (
+                    select node_key from dirty
+                    union
+                    select state.node_key
+                    from " ~ state_nodes ~ " as state
+                    inner join dirty_supers on state.super_id = dirty_supers.super_id
                 )
-                select candidates.from_node_id, candidates.to_node_id, conflicting.rejection_reason
-                from " ~ candidates ~ " as candidates
-                inner join conflicting on candidates.to_node_id = conflicting.to_node_id
-                inner join ranked
-                    on candidates.to_node_id = ranked.to_node_id
-                    and candidates.from_component_id = ranked.component_id
-                where ranked.component_rank > 2")) -%}
-            {%- set cc = cdp.connected_components("
-                select candidates.from_component_id as src, candidates.to_component_id as dst
-                from " ~ candidates ~ " as candidates
-                left join " ~ refused ~ " as refused
-                    on candidates.from_node_id = refused.from_node_id and candidates.to_node_id = refused.to_node_id
-                where refused.to_node_id is null", work, 'tier', max_rounds) -%}
-            {%- do round_rows.append("select " ~ tier ~ " as tier, " ~ cc.rounds ~ " as rounds") -%}
-            {#- pass 2: a customer the tier would still assemble over a limit keeps its stronger parts -#}
-            {%- set merged = cdp.identity_work_relation(work, 'merged') -%}
-            {%- do adapter.drop_relation(merged) -%}
-            {%- do run_query(create_table_as(False, merged, "
-                with merged_types as (
-                    select coalesce(merged.component_id, labels.component_id) as merged_id,
-                        nodes.node_type, nodes.max_per_customer, count(*) as n
-                    from " ~ labels ~ " as labels
-                    inner join " ~ nodes ~ " as nodes on labels.node_id = nodes.node_id
-                    left join " ~ cc.relation ~ " as merged on labels.component_id = merged.node_id
-                    group by coalesce(merged.component_id, labels.component_id), nodes.node_type, nodes.max_per_customer
-                ),
-                over_limit as (
-                    select merged_id, min('customer would hold ' || cast(n as " ~ string ~ ") || ' ' || node_type
-                        || ' values (limit ' || cast(max_per_customer as " ~ string ~ ") || ')') as rejection_reason
-                    from merged_types
-                    where n > max_per_customer
-                    group by merged_id
-                )
-                select merged.node_id as component_id,
-                    case when over_limit.merged_id is null then merged.component_id else merged.node_id end as merged_id,
-                    over_limit.rejection_reason
-                from " ~ cc.relation ~ " as merged
-                left join over_limit on merged.component_id = over_limit.merged_id")) -%}
-            {%- set status = cdp.identity_work_relation(work, 'edge_status_' ~ loop.index) -%}
-            {%- do adapter.drop_relation(status) -%}
-            {%- do run_query(create_table_as(False, status, "
+                select nodes.node_id, nodes.node_key
+                from " ~ nodes ~ " as nodes
+                inner join affected_keys on nodes.node_key = affected_keys.node_key")) -%}
+            {%- set sub_nodes = cdp.identity_work_relation(work, 'sub_nodes') -%}
+            {%- set sub_edges = cdp.identity_work_relation(work, 'sub_edges') -%}
+            {%- do adapter.drop_relation(sub_nodes) -%}
+            {%- do adapter.drop_relation(sub_edges) -%}
+            {%- do run_query(create_table_as(False, sub_nodes, "
+                select nodes.* from " ~ nodes ~ " as nodes
+                inner join " ~ affected ~ " as affected on nodes.node_id = affected.node_id")) -%}
+            {#- an edge from an affected node ends at one too: it is new (both ends dirty) or old (one super) -#}
+            {%- do run_query(create_table_as(False, sub_edges, "
+                select edges.* from " ~ edges ~ " as edges
+                inner join " ~ affected ~ " as affected on edges.from_node_id = affected.node_id")) -%}
+            {%- do cdp.resolve_identity_subgraph(sub_nodes, sub_edges, work, max_rounds) -%}
+            {#- every other node keeps its component and every other edge its status -#}
+            {%- set merged_labels = cdp.identity_work_relation(work, 'labels_merged') -%}
+            {%- do adapter.drop_relation(merged_labels) -%}
+            {%- do run_query(create_table_as(False, merged_labels, "
+                select node_id, component_id from " ~ labels ~ "
+                union all
                 select
-                    candidates.from_node_id,
-                    candidates.to_node_id,
-                    " ~ tier ~ " as tier,
-                    refused.to_node_id is null and merged.rejection_reason is null as is_admitted,
-                    coalesce(refused.rejection_reason, merged.rejection_reason) as rejection_reason
-                from " ~ candidates ~ " as candidates
-                left join " ~ refused ~ " as refused
-                    on candidates.from_node_id = refused.from_node_id and candidates.to_node_id = refused.to_node_id
-                left join " ~ merged ~ " as merged
-                    on candidates.from_component_id = merged.component_id")) -%}
-            {%- do status_tables.append(status) -%}
-            {%- set next_labels = cdp.identity_work_relation(work, 'labels_next') -%}
-            {%- do adapter.drop_relation(next_labels) -%}
-            {%- do run_query(create_table_as(False, next_labels, "
-                select labels.node_id, coalesce(merged.merged_id, labels.component_id) as component_id
-                from " ~ labels ~ " as labels
-                left join " ~ merged ~ " as merged on labels.component_id = merged.component_id")) -%}
+                    nodes.node_id,
+                    min(nodes.node_id) over (partition by state.component_id) as component_id
+                from " ~ nodes ~ " as nodes
+                inner join " ~ state_nodes ~ " as state on nodes.node_key = state.node_key
+                left join " ~ affected ~ " as affected on nodes.node_id = affected.node_id
+                where affected.node_id is null")) -%}
             {%- do adapter.drop_relation(labels) -%}
-            {%- do adapter.rename_relation(next_labels, labels) -%}
-            {%- for relation in [candidates, refused, merged, cc.relation] -%}
+            {%- do adapter.rename_relation(merged_labels, labels) -%}
+            {%- set merged_status = cdp.identity_work_relation(work, 'edge_status_merged') -%}
+            {%- do adapter.drop_relation(merged_status) -%}
+            {%- do run_query(create_table_as(False, merged_status, "
+                select from_node_id, to_node_id, tier, is_admitted, rejection_reason from " ~ edge_status ~ "
+                union all
+                select keyed.from_node_id, keyed.to_node_id, keyed.tier, state.is_admitted, state.rejection_reason
+                from " ~ keyed_edges ~ " as keyed
+                inner join " ~ state_edges ~ " as state
+                    on keyed.from_node_key = state.from_node_key
+                    and keyed.to_node_key = state.to_node_key
+                    and keyed.tier = state.tier
+                left join " ~ affected ~ " as affected on keyed.from_node_id = affected.node_id
+                where affected.node_id is null")) -%}
+            {%- do adapter.drop_relation(edge_status) -%}
+            {%- do adapter.rename_relation(merged_status, edge_status) -%}
+            {%- set counts = run_query("select (select count(*) from " ~ nodes ~ "), (select count(*) from "
+                ~ affected ~ ")").rows[0] -%}
+            {%- set mode = 'incremental' -%}
+            {%- for relation in [affected, sub_nodes, sub_edges] -%}
                 {%- do adapter.drop_relation(relation) -%}
             {%- endfor -%}
-        {%- endfor -%}
-        {%- set edge_status = cdp.identity_work_relation(work, 'edge_status') -%}
-        {%- do adapter.drop_relation(edge_status) -%}
-        {%- set status_selects = [] -%}
-        {%- for status in status_tables -%}
-            {%- do status_selects.append("select * from " ~ status) -%}
-        {%- endfor -%}
-        {%- if not status_selects -%}
-            {%- do status_selects.append("select from_node_id, to_node_id, tier, true as is_admitted,"
-                ~ " cast(null as " ~ string ~ ") as rejection_reason from " ~ edges ~ " where 1 = 0") -%}
-            {%- do round_rows.append("select 0 as tier, 0 as rounds") -%}
+        {%- else -%}
+            {%- do cdp.resolve_identity_subgraph(nodes, edges, work, max_rounds) -%}
+            {%- set total = run_query("select count(*) from " ~ nodes).columns[0].values()[0] -%}
+            {%- set counts = [total, total] -%}
+            {%- set mode = 'full' -%}
         {%- endif -%}
-        {%- do run_query(create_table_as(False, edge_status, status_selects | join(' union all '))) -%}
-        {%- for status in status_tables -%}
-            {%- do adapter.drop_relation(status) -%}
-        {%- endfor -%}
-        {%- set rounds = cdp.identity_work_relation(work, 'rounds') -%}
-        {%- do adapter.drop_relation(rounds) -%}
-        {%- do run_query(create_table_as(False, rounds, round_rows | join(' union all '))) -%}
+        {%- set stats = cdp.identity_work_relation(work, 'incremental') -%}
+        {%- do adapter.drop_relation(stats) -%}
+        {%- do run_query(create_table_as(False, stats, "select '" ~ mode ~ "' as mode, cast(" ~ counts[0]
+            ~ " as bigint) as nodes_total, cast(" ~ counts[1] ~ " as bigint) as nodes_resolved")) -%}
+        {%- do cdp.save_identity_state(nodes, work) -%}
     {%- endif -%}
 {% endmacro %}
