@@ -29,8 +29,7 @@ from serving.personalization import (
     has_consent,
     load_config,
 )
-from serving.publish import RECENT_EVENTS_PER_CUSTOMER
-from serving.store import connect_reader
+from serving.store import RECENT_EVENTS_PER_CUSTOMER, connect_reader
 
 TOKENS_ENV = "CDP_PROFILE_API_TOKENS"
 ORIGINS_ENV = "CDP_PROFILE_API_ORIGINS"

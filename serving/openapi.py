@@ -4,7 +4,7 @@ import html
 from typing import Any
 
 from serving.lookup import IDENTIFIER_TYPES
-from serving.publish import RECENT_EVENTS_PER_CUSTOMER
+from serving.store import RECENT_EVENTS_PER_CUSTOMER
 
 _ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 _ID_PARAM = {

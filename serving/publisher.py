@@ -16,11 +16,17 @@ from pathlib import Path
 import duckdb
 
 from cdp.config import Settings
-from serving.store import DOCUMENT_TABLES, apply_changes, connect_writer, store_path, stored_hashes
+from serving.store import (
+    DOCUMENT_TABLES,
+    RECENT_EVENTS_PER_CUSTOMER,
+    apply_changes,
+    connect_writer,
+    store_path,
+    stored_hashes,
+)
 
 log = logging.getLogger(__name__)
 
-RECENT_EVENTS_PER_CUSTOMER = 50
 FETCH_BATCH = 10_000
 
 # Traits that are the same for everyone and change on every build; they would mark every profile as

@@ -15,13 +15,15 @@ from serving.errors import StoreMissingError
 
 # Tables of per-customer JSON documents, keyed on customer_id.
 DOCUMENT_TABLES = ("profiles", "segments", "recommendations", "events", "consents")
+# The events document keeps the newest events only: enough for on-site use, bounded in size.
+RECENT_EVENTS_PER_CUSTOMER = 50
 
 SCHEMA = """
 create table if not exists {table} (
     customer_id text primary key,
     body text not null,
     content_hash text not null
-) without rowid;
+);
 """
 
 IDENTIFIERS_SCHEMA = """

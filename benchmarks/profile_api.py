@@ -1,0 +1,342 @@
+"""Profile API latency at a fixed request rate, on a store of 1M synthetic profiles, with and without a
+publish writing into the store at the same time.
+
+    .venv/bin/python benchmarks/profile_api.py [--profiles 1000000] [--rate 2000] [--seconds 20]
+
+The store is built directly in SQLite (bulk insert, same schema as `cdp publish` writes). The server runs
+`serving.app` under uvicorn in its own process pinned to one core. The client is open-loop: requests
+are sent on a fixed schedule whatever the server does, and latency counts from the scheduled send time,
+so a stalled server shows up as latency instead of as a slower client (no coordinated omission). Each
+request looks up a random customer by email or by anonymous id. The second run adds a writer process
+that upserts changed profiles and identifiers in publish-sized transactions for the whole run.
+"""
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import random
+import socket
+import statistics
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from serving.store import apply_changes, connect_writer  # noqa: E402
+
+TOKEN = "bench-token"
+CATEGORIES = ("knitwear", "outerwear", "footwear", "accessories", "home", "kids")
+WARMUP_S = 2.0
+
+
+def _email(i: int) -> str:
+    return f"customer{i:07d}@example.com"
+
+
+def _anonymous_id(i: int) -> str:
+    return str(uuid.UUID(int=random.Random(i).getrandbits(128), version=4))
+
+
+def _profile_body(i: int, version: int = 0) -> str:
+    """About 1 KB of JSON, shaped like a published customer_profiles row."""
+    rng = random.Random(i * 7919 + version)
+    orders = rng.randint(0, 30)
+    return json.dumps(
+        {
+            "customer_id": f"cus_{i:020d}",
+            "primary_email": _email(i),
+            "primary_phone": f"+3161{i:07d}",
+            "first_name": "Ann",
+            "last_name": f"Example{i}",
+            "country": "NL",
+            "city": "Utrecht",
+            "first_seen_at": "2024-01-05T22:46:11.000000Z",
+            "last_seen_at": "2026-10-29T08:16:28.000000Z",
+            "orders_count": orders,
+            "lifetime_revenue_eur": round(orders * rng.uniform(20, 200), 2),
+            "all_emails": _email(i),
+            "all_phones": f"+3161{i:07d}",
+            "language_code": "nl",
+            "email_consent": "granted",
+            "is_unsubscribed": False,
+            "loyalty_tier": rng.choice([None, "silver", "gold"]),
+            "loyalty_points": rng.randint(0, 5000),
+            "count_orders_online": orders // 2,
+            "count_orders_store": orders - orders // 2,
+            "average_order_value_eur": round(rng.uniform(20, 200), 2),
+            "first_order_date": "2024-02-01",
+            "last_order_date": "2026-09-30",
+            "days_since_last_order": rng.randint(0, 700),
+            "orders_per_year": round(rng.uniform(0, 12), 3),
+            "favourite_category": rng.choice(CATEGORIES),
+            "favourite_brand": "Nordhaven",
+            "last_web_seen_at": "2026-10-29T08:16:28.000000Z",
+            "count_web_sessions_30d": rng.randint(0, 20),
+            "count_product_views_30d": rng.randint(0, 80),
+            "count_cart_adds_without_purchase": rng.randint(0, 5),
+            "email_open_rate_90d": round(rng.random(), 3),
+            "email_click_rate_90d": round(rng.random() / 4, 3),
+            "count_support_tickets": rng.randint(0, 3),
+            "rfm_recency_score": rng.randint(1, 5),
+            "rfm_frequency_score": rng.randint(1, 5),
+            "rfm_monetary_score": rng.randint(1, 5),
+            "rfm_segment": "loyal customers",
+            "profile_version": version,
+        },
+        separators=(",", ":"),
+    )
+
+
+def build_store(path: Path, profiles: int) -> float:
+    """A fresh store with `profiles` customers, each with an email and an anonymous id; returns seconds."""
+    started = time.perf_counter()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    conn = connect_writer(path)
+    conn.execute("pragma synchronous = off")  # a bulk load: rebuild on failure
+    conn.execute("begin")
+    # Keys in sorted order: b-tree appends instead of page splits all over the file.
+    apply_changes(conn, "profiles", ((f"cus_{i:020d}", _profile_body(i), "v0") for i in range(profiles)), [])
+    apply_changes(conn, "identifiers", (("email", _email(i), f"cus_{i:020d}", "v0") for i in range(profiles)), [])
+    anonymous = sorted((_anonymous_id(i), i) for i in range(profiles))
+    apply_changes(conn, "identifiers", (("anonymous_id", a, f"cus_{i:020d}", "v0") for a, i in anonymous), [])
+    conn.execute("insert into publish_log values (?, ?, ?, ?)", ["2026-11-26T00:00:00Z", None, profiles * 3, 0])
+    conn.execute("commit")
+    conn.execute("pragma wal_checkpoint(truncate)")
+    conn.close()
+    return time.perf_counter() - started
+
+
+def _pin(cores: list[int]) -> None:
+    available = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {available[c % len(available)] for c in cores})
+
+
+def serve(store: Path, port: int, core: int) -> None:
+    _pin([core])
+    import uvicorn
+
+    from serving.app import ApiSettings, create_app
+
+    app = create_app(ApiSettings(store=store, tokens=(TOKEN,)))
+    uvicorn.run(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, loop="uvloop", http="httptools"
+    )
+
+
+def _wait_for(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the server on port {port} did not start")
+
+
+async def _open_loop(port: int, rate: float, seconds: float, profiles: int, seed: int) -> dict:
+    rng = random.Random(seed)
+    pool: asyncio.LifoQueue = asyncio.LifoQueue()
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lag_max = 0.0
+
+    async def request(scheduled: float, path: str) -> None:
+        try:
+            reader, writer = pool.get_nowait()
+        except asyncio.QueueEmpty:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        await reader.readexactly(length)
+        latencies.append((time.perf_counter() - scheduled, scheduled))
+        statuses[status] = statuses.get(status, 0) + 1
+        pool.put_nowait((reader, writer))
+
+    tasks = set()
+    # perf_counter, not loop.time(): uvloop's clock ticks in whole milliseconds
+    start = time.perf_counter() + 0.05
+    n = int(rate * seconds)
+    for k in range(n):
+        scheduled = start + k / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        else:
+            lag_max = max(lag_max, -delay)
+        i = rng.randrange(profiles)
+        path = f"/v1/profiles/email:{_email(i)}" if k % 2 else f"/v1/profiles/anonymous_id:{_anonymous_id(i)}"
+        task = asyncio.ensure_future(request(scheduled, path))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    await asyncio.gather(*tasks)
+    kept = [lat for lat, at in latencies if at - start >= WARMUP_S]
+    return {"latencies": kept, "statuses": statuses, "sent": n, "lag_max": lag_max, "connections": pool.qsize()}
+
+
+def client(port: int, rate: float, seconds: float, profiles: int, seed: int, core: int, out: mp.Queue) -> None:
+    _pin([core])
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    out.put(asyncio.run(_open_loop(port, rate, seconds, profiles, seed)))
+
+
+def writer(store: Path, profiles: int, batch: int, core: int, ready: mp.Event, stop: mp.Event, out: mp.Queue) -> None:
+    """Publish-shaped writes until told to stop: each transaction upserts `batch` changed profiles and as
+    many identifiers, as `cdp publish` does after a build that changed those customers."""
+    _pin([core])
+    conn = connect_writer(store)
+    rng = random.Random(99)
+    # Rows are made before the clock starts: publish's own CPU work happens in DuckDB, not in this loop.
+    batches = []
+    for version in range(1, 9):
+        ids = sorted(rng.sample(range(profiles), batch))
+        batches.append(
+            (
+                [(f"cus_{i:020d}", _profile_body(i, version), f"v{version}") for i in ids],
+                [("email", _email(i), f"cus_{i:020d}", f"v{version}") for i in ids],
+            )
+        )
+    ready.set()
+    rows = transactions = 0
+    started = time.perf_counter()
+    while not stop.is_set():
+        profile_rows, identifier_rows = batches[transactions % len(batches)]
+        conn.execute("begin immediate")
+        apply_changes(conn, "profiles", profile_rows, [])
+        apply_changes(conn, "identifiers", identifier_rows, [])
+        conn.execute("commit")
+        rows += len(profile_rows) + len(identifier_rows)
+        transactions += 1
+    conn.close()
+    out.put({"rows": rows, "transactions": transactions, "seconds": time.perf_counter() - started})
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 10) - 1] if values else float("nan")
+
+
+def run_load(args, port: int, with_writer: bool) -> dict:
+    ctx = mp.get_context("spawn")
+    results: mp.Queue = ctx.Queue()
+    stop = ctx.Event()
+    ready = ctx.Event()
+    written: mp.Queue = ctx.Queue()
+    client_cores = list(range(1, 1 + args.clients))
+    clients = [
+        ctx.Process(
+            target=client,
+            args=(port, args.rate / args.clients, args.seconds, args.profiles, seed, client_cores[seed], results),
+        )
+        for seed in range(args.clients)
+    ]
+    writer_proc = None
+    if with_writer:
+        writer_core = 1 + args.clients
+        writer_proc = ctx.Process(
+            target=writer, args=(args.store, args.profiles, args.write_batch, writer_core, ready, stop, written)
+        )
+        writer_proc.start()
+        ready.wait()
+        time.sleep(1.0)  # let the first transactions land before the clock starts
+    for p in clients:
+        p.start()
+    parts = [results.get() for _ in clients]
+    for p in clients:
+        p.join()
+    write_stats = None
+    if writer_proc:
+        stop.set()
+        write_stats = written.get()
+        writer_proc.join()
+    latencies = [lat for part in parts for lat in part["latencies"]]
+    statuses: dict[int, int] = {}
+    for part in parts:
+        for status, count in part["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + count
+    measured_s = args.seconds - WARMUP_S
+    return {
+        "requests": len(latencies),
+        "achieved_rate": len(latencies) / measured_s,
+        "p50_ms": _percentile(latencies, 50) * 1000,
+        "p99_ms": _percentile(latencies, 99) * 1000,
+        "p999_ms": _percentile(latencies, 99.9) * 1000,
+        "max_ms": max(latencies) * 1000,
+        "statuses": statuses,
+        "client_lag_max_ms": max(p["lag_max"] for p in parts) * 1000,
+        "writes": write_stats,
+    }
+
+
+def _print(title: str, r: dict) -> None:
+    print(f"\n{title}")
+    print(f"  requests measured      {r['requests']:,} ({r['achieved_rate']:,.0f}/s after {WARMUP_S:.0f}s warm-up)")
+    print(f"  latency p50 / p99      {r['p50_ms']:.2f} ms / {r['p99_ms']:.2f} ms")
+    print(f"  latency p99.9 / max    {r['p999_ms']:.2f} ms / {r['max_ms']:.2f} ms")
+    print(f"  status codes           {r['statuses']}")
+    print(f"  client schedule lag    {r['client_lag_max_ms']:.2f} ms max")
+    if r["writes"]:
+        w = r["writes"]
+        print(
+            f"  concurrent publish     {w['rows']:,} rows in {w['transactions']} transactions "
+            f"({w['rows'] / w['seconds']:,.0f} rows/s)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profiles", type=int, default=1_000_000)
+    parser.add_argument("--rate", type=float, default=2000.0, help="requests per second, all clients together")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each run")
+    parser.add_argument("--clients", type=int, default=1, help="client processes, one core each")
+    parser.add_argument("--write-batch", type=int, default=5000, help="profiles per publish transaction")
+    parser.add_argument("--store", type=Path, default=Path("/tmp/profile_api_bench/serving.sqlite"))
+    parser.add_argument("--reuse-store", action="store_true", help="keep a store built by an earlier run")
+    parser.add_argument("--port", type=int, default=8799)
+    args = parser.parse_args()
+
+    print(f"cores available: {len(os.sched_getaffinity(0))}; server on 1 core, {args.clients} client core(s)")
+    if not (args.reuse_store and args.store.exists()):
+        args.store.parent.mkdir(parents=True, exist_ok=True)
+        seconds = build_store(args.store, args.profiles)
+        print(
+            f"built a store of {args.profiles:,} profiles"
+            f" ({args.store.stat().st_size / 2**20:,.0f} MiB) in {seconds:.1f}s"
+        )
+
+    ctx = mp.get_context("spawn")
+    server = ctx.Process(target=serve, args=(args.store, args.port, 0), daemon=True)
+    server.start()
+    try:
+        _wait_for(args.port)
+        baseline = run_load(args, args.port, with_writer=False)
+        _print(f"lookups at {args.rate:,.0f} req/s", baseline)
+        loaded = run_load(args, args.port, with_writer=True)
+        _print(f"lookups at {args.rate:,.0f} req/s while a publish writes", loaded)
+    finally:
+        server.terminate()
+        server.join()
+    change = loaded["p99_ms"] / baseline["p99_ms"] - 1
+    print(f"\np99 {baseline['p99_ms']:.2f} ms -> {loaded['p99_ms']:.2f} ms during publish ({change:+.0%}; budget +20%)")
+    met = max(baseline["p99_ms"], loaded["p99_ms"]) <= 10
+    print(f"goal p99 <= 10 ms at {args.rate:,.0f} req/s: {'met' if met else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
