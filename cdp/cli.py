@@ -432,6 +432,24 @@ def serve_shop_api(
     run_shop_api(_settings().landing_dir / "shop", token, host=host, port=port, rate_per_s=rate_per_s)
 
 
+@serve_app.command("collect")
+def serve_collect(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8088, help="Port to listen on."),
+    spool_dir: Path | None = typer.Option(None, help="Spool folder (default: CDP_SPOOL_DIR, else data/spool)."),
+) -> None:
+    """Serve the Segment-compatible collection API into a durable spool (keys from CDP_COLLECT_WRITE_KEYS)."""
+    from realtime.config import CollectorConfig, default_spool_dir
+    from realtime.server import run_collector
+
+    try:
+        config = CollectorConfig.from_env(spool_dir=spool_dir or default_spool_dir(_settings()))
+    except CdpError as exc:
+        _fail(exc)
+    console.print(f"collecting into [bold]{config.spool_dir}[/bold] on http://{host}:{port}")
+    run_collector(config, host=host, port=port)
+
+
 def _print_summary(settings: Settings) -> None:
     from cdp.warehouse import source_status, summary
 

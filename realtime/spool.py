@@ -291,11 +291,11 @@ class Spool:
                 log.error("could not close spool file `%s`: %s", current.path.name, exc)
 
     def _new_name(self, moment: float) -> str:
-        # Time order by name; a later name even if two files open within the same microsecond.
+        # Time order by name, even if the clock stepped back or two files open within a microsecond:
+        # a name that would not sort last extends the last one (a longer string with the same prefix).
         name = datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H%M%S.%fZ") + ".jsonl"
         while name <= self._last_name or (self.closed_dir / name).exists():
-            stem = name.removesuffix(".jsonl")
-            name = stem + "_.jsonl"
+            name = max(name, self._last_name).removesuffix(".jsonl") + "_.jsonl"
         self._last_name = name
         return name
 
