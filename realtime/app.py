@@ -69,6 +69,8 @@ class Collector:
         self._pending: dict[int, tuple[asyncio.Future[None], list[str]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.duplicates = 0
+        # Authorization header -> key name, for headers that named a known key (at most a few per key).
+        self._known_headers: dict[bytes, str] = {}
 
     # -- life cycle ----------------------------------------------------------------------------------
 
@@ -93,6 +95,8 @@ class Collector:
             if entry is None:
                 continue
             future, ids = entry
+            if future.done():  # its request was cancelled (server shutting down)
+                continue
             if error is not None:
                 self.recent.forget(ids, number)
                 future.set_exception(error)
@@ -100,6 +104,14 @@ class Collector:
                 future.set_result(None)
 
     # -- requests ------------------------------------------------------------------------------------
+
+    def key_name_of_header(self, authorization: bytes) -> str:
+        name = self._known_headers.get(authorization)
+        if name is None:
+            name = self.key_name(authorization.decode("latin-1"))
+            if len(self._known_headers) < 1024:
+                self._known_headers[authorization] = name
+        return name
 
     def key_name(self, authorization: str | None, body_key: Any = None) -> str:
         """The stored name of the write key: HTTP Basic username, else the body's `writeKey`."""
@@ -141,16 +153,16 @@ class Collector:
                 seen_here.add(message_id)
                 new_ids.append(message_id)
             new_lines.append(line)
+        for future in waits:
+            # Another request's commit: shield it, so that this request being cancelled cannot cancel it.
+            await asyncio.shield(future)
         if new_lines:
             number = self.spool.submit(b"".join(new_lines), len(new_lines))
-            future = asyncio.get_running_loop().create_future()
+            future = self._loop.create_future()
             self._pending[number] = (future, new_ids)
             for message_id in new_ids:
                 recent.add(message_id, number)
-            waits.append(future)
-        for future in waits:
-            # shield: a client hanging up must not cancel a commit other requests wait for
-            await asyncio.shield(future)
+            await future
 
 
 def _monotonic_of(wall_time: float) -> float:
@@ -159,22 +171,43 @@ def _monotonic_of(wall_time: float) -> float:
     return time.monotonic() - (time.time() - wall_time)
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge("request_too_large", f"The body is {declared} bytes; the limit here is {limit}")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge("request_too_large", f"The body is over the limit of {limit} bytes")
-        chunks.append(chunk)
-    body = b"".join(chunks)
-    encoding = request.headers.get("content-encoding", "").lower()
-    if encoding == "gzip":
-        body = _gunzip(body, limit)
-    elif encoding not in ("", "identity"):
-        raise BadRequest("unsupported_encoding", f"Content-Encoding `{encoding}` is not supported; use gzip")
+def _headers(scope: dict[str, Any]) -> tuple[bytes | None, bytes | None, bytes | None]:
+    authorization = length = encoding = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            authorization = value
+        elif name == b"content-length":
+            length = value
+        elif name == b"content-encoding":
+            encoding = value
+    return authorization, length, encoding
+
+
+async def _read_body(receive: Any, length: bytes | None, encoding: bytes | None, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it is known to be over `limit` (before reading it
+    when Content-Length says so), unzipped when sent with `Content-Encoding: gzip`."""
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise PayloadTooLarge("request_too_large", f"The body is {int(length)} bytes; the limit here is {limit}")
+    message = await receive()
+    body = message.get("body", b"")
+    if message.get("more_body", False):
+        chunks, size = [body], len(body)
+        while message.get("more_body", False):
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                break
+            chunks.append(chunk)
+        body = b"".join(chunks)
+    if len(body) > limit:
+        raise PayloadTooLarge("request_too_large", f"The body is over the limit of {limit} bytes")
+    if encoding:
+        encoding_text = encoding.decode("latin-1").strip().lower()
+        if encoding_text == "gzip":
+            return _gunzip(body, limit)
+        if encoding_text != "identity":
+            raise BadRequest("unsupported_encoding", f"Content-Encoding `{encoding_text}` is not supported; use gzip")
     return body
 
 
@@ -194,62 +227,79 @@ def _now() -> tuple[datetime, str]:
     return moment, ev.format_time(moment)
 
 
-def create_app(config: CollectorConfig) -> Starlette:
-    collector = Collector(config)
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+_OK_START = {"type": "http.response.start", "status": 200, "headers": [*_JSON_HEADERS, (b"content-length", b"16")]}
+_OK_BODY = {"type": "http.response.body", "body": _OK}
 
-    def single(event_type: str):
-        async def endpoint(request: Request) -> Response:
-            try:
-                authorization = request.headers.get("authorization")
-                key_name = collector.key_name(authorization) if authorization else None
-                body = await _read_body(request, config.max_event_bytes)
-                event = ev.parse_json(body)
-                if key_name is None:
-                    key_name = collector.key_name(None, event.get("writeKey") if isinstance(event, dict) else None)
-                ev.check_event(event, event_type)
-                had_id = bool(event.get("messageId"))
-                received_at, received_text = _now()
-                ev.stamp(event, event_type, received_at, received_text, key_name)
-                await collector.accept([ev.to_line(event)], [event["messageId"] if had_id else None])
-            except CollectError as exc:
-                return _error(exc)
-            except SpoolError as exc:
-                return _error(ServiceUnavailable("spool_unavailable", str(exc)))
-            return Response(_OK, media_type="application/json")
 
-        return endpoint
+async def _answer(send: Any, error: CollectError | None) -> None:
+    if error is None:
+        await send(_OK_START)
+        await send(_OK_BODY)
+        return
+    body = orjson.dumps({"success": False, "code": error.code, "message": error.message})
+    headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
-    async def batch(request: Request) -> Response:
+
+class _Endpoint:
+    """One ingestion endpoint as a plain ASGI app: Starlette routes to it, but a request and a response
+    object per call would cost more than everything else the collector does (see docs/realtime.md)."""
+
+    def __init__(self, collector: Collector, event_type: str | None) -> None:
+        self.collector = collector
+        self.event_type = event_type  # None: a batch
+        self.limit = collector.config.max_event_bytes if event_type else collector.config.max_batch_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         try:
-            authorization = request.headers.get("authorization")
-            key_name = collector.key_name(authorization) if authorization else None
-            body = await _read_body(request, config.max_batch_bytes)
-            parsed = ev.parse_json(body)
-            if key_name is None:
-                key_name = collector.key_name(None, parsed.get("writeKey") if isinstance(parsed, dict) else None)
-            events, shared = ev.batch_events(parsed)
-            measure = len(body) > config.max_event_bytes  # a smaller body cannot hold an event over the limit
-            received_at, received_text = _now()
-            lines: list[bytes] = []
-            ids: list[str | None] = []
-            for index, event in enumerate(events):
-                try:
-                    event_type = ev.event_type_of(event)
-                    ev.check_event(event, event_type)
-                    if measure and len(orjson.dumps(event)) > config.max_event_bytes:
-                        raise BadRequest("event_too_large", f"The event is over {config.max_event_bytes} bytes")
-                except BadRequest as exc:
-                    raise BadRequest(exc.code, f"batch[{index}]: {exc.message}") from None
+            await self._handle(scope, receive)
+        except CollectError as exc:
+            await _answer(send, exc)
+        except SpoolError as exc:
+            await _answer(send, ServiceUnavailable("spool_unavailable", str(exc)))
+        else:
+            await _answer(send, None)
+
+    async def _handle(self, scope: dict[str, Any], receive: Any) -> None:
+        collector = self.collector
+        authorization, length, encoding = _headers(scope)
+        key_name = collector.key_name_of_header(authorization) if authorization else None
+        body = await _read_body(receive, length, encoding, self.limit)
+        parsed = ev.parse_json(body)
+        if key_name is None:
+            key_name = collector.key_name(None, parsed.get("writeKey") if isinstance(parsed, dict) else None)
+        received_at, received_text = _now()
+        if self.event_type is not None:
+            event_type = self.event_type
+            ev.check_event(parsed, event_type)
+            had_id = bool(parsed.get("messageId"))
+            ev.stamp(parsed, event_type, received_at, received_text, key_name)
+            await collector.accept([ev.to_line(parsed)], [parsed["messageId"] if had_id else None])
+            return
+        events, shared = ev.batch_events(parsed)
+        max_event = collector.config.max_event_bytes
+        measure = len(body) > max_event  # a smaller body cannot hold an event over the limit
+        lines: list[bytes] = []
+        ids: list[str | None] = []
+        for index, event in enumerate(events):
+            try:
+                event_type = ev.event_type_of(event)
+                ev.check_event(event, event_type)
+                if measure and len(orjson.dumps(event)) > max_event:
+                    raise BadRequest("event_too_large", f"The event is over {max_event} bytes")
                 had_id = bool(event.get("messageId"))
                 ev.stamp(event, event_type, received_at, received_text, key_name, shared)
-                lines.append(ev.to_line(event))
-                ids.append(event["messageId"] if had_id else None)
-            await collector.accept(lines, ids)
-        except CollectError as exc:
-            return _error(exc)
-        except SpoolError as exc:
-            return _error(ServiceUnavailable("spool_unavailable", str(exc)))
-        return Response(_OK, media_type="application/json")
+            except BadRequest as exc:
+                raise BadRequest(exc.code, f"batch[{index}]: {exc.message}") from None
+            lines.append(ev.to_line(event))
+            ids.append(event["messageId"] if had_id else None)
+        await collector.accept(lines, ids)
+
+
+def create_app(config: CollectorConfig) -> Starlette:
+    collector = Collector(config)
 
     async def health(request: Request) -> Response:
         stats = collector.spool.stats
@@ -257,11 +307,11 @@ def create_app(config: CollectorConfig) -> Starlette:
         return Response(orjson.dumps(body), media_type="application/json")
 
     routes = [
-        Route(path, single(event_type), methods=["POST"])
+        Route(path, _Endpoint(collector, event_type), methods=["POST"])
         for event_type, paths in SINGLE_ROUTES.items()
         for path in paths
     ]
-    routes += [Route(path, batch, methods=["POST"]) for path in BATCH_ROUTES]
+    routes += [Route(path, _Endpoint(collector, None), methods=["POST"]) for path in BATCH_ROUTES]
     routes.append(Route("/health", health, methods=["GET"]))
 
     @asynccontextmanager

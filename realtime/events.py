@@ -9,6 +9,7 @@ A spooled event is the event as received, plus what the server decides (as Segme
 - `keyId`: the name of the write key that sent it; the key itself is never stored (`writeKey` is dropped).
 """
 
+import functools
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +20,8 @@ from realtime.errors import BadRequest
 
 EVENT_TYPES = ("track", "identify", "page", "screen", "group", "alias")
 _OBJECT_FIELDS = ("context", "properties", "traits", "integrations")
-_TIMESTAMP_FIELDS = ("timestamp", "sentAt", "originalTimestamp")
+# `timestamp` and `sentAt` are checked where they are used, by `stamp`.
+_TIMESTAMP_FIELDS = ("originalTimestamp",)
 MAX_MESSAGE_ID_CHARS = 256
 
 
@@ -35,15 +37,21 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+@functools.lru_cache(maxsize=4096)  # the events of a batch share its sentAt, often their timestamps too
+def _parse_iso(value: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def parse_time(value: Any, field: str) -> datetime:
     """An ISO 8601 timestamp; one without an offset is read as UTC. 400 `invalid_timestamp` otherwise."""
     if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
-            return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        moment = _parse_iso(value)
+        if moment is not None:
+            return moment
     raise BadRequest("invalid_timestamp", f"`{field}` must be an ISO 8601 timestamp, got `{_show(value)}`")
 
 
@@ -145,7 +153,8 @@ def stamp(
     key_name: str,
     shared: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Add what the server decides to a checked event (in place) and return it."""
+    """Add what the server decides to a checked event (in place) and return it; 400 `invalid_timestamp`
+    when its `timestamp` or `sentAt` is not a timestamp (so stamp every event before spooling any)."""
     if shared:
         for field, value in shared.items():
             event.setdefault(field, value)
@@ -154,12 +163,13 @@ def stamp(
     if not event.get("messageId"):
         event["messageId"] = f"api-{uuid.uuid4()}"
     client_time = event.get("timestamp")
+    sent_at = event.get("sentAt")
+    sent_at_time = parse_time(sent_at, "sentAt") if sent_at is not None else None
     if client_time is not None:
+        client_moment = parse_time(client_time, "timestamp")
         event.setdefault("originalTimestamp", client_time)
-        sent_at = event.get("sentAt")
-        if sent_at is not None:
-            skew = parse_time(sent_at, "sentAt") - parse_time(client_time, "timestamp")
-            event["timestamp"] = format_time(received_at - skew)
+        if sent_at_time is not None:
+            event["timestamp"] = format_time(received_at - (sent_at_time - client_moment))
     else:
         event["timestamp"] = received_at_text
     event["receivedAt"] = received_at_text
