@@ -13,6 +13,7 @@ req/s at p99 <= 20 ms; batch >= 50,000 events/s.
 import argparse
 import asyncio
 import base64
+import collections
 import os
 import signal
 import socket
@@ -115,53 +116,98 @@ class Result:
     seconds: float = 0.0
 
 
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection; one request in flight at a time (no pipelining)."""
+
+    def __init__(self, phase: "_Phase") -> None:
+        self.phase = phase
+        self.buffer = b""
+        self.current: tuple[float, list[str]] | None = None
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def send(self, due: float, payload: bytes, ids: list[str]) -> None:
+        self.current = (due, ids)
+        self.transport.write(payload)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        head = self.buffer[:end]
+        at = head.lower().find(b"content-length:") + 15
+        stop = head.find(b"\r\n", at)
+        length = int(head[at : stop if stop > 0 else len(head)])
+        if len(self.buffer) < end + 4 + length:
+            return
+        body = self.buffer[end + 4 : end + 4 + length]
+        self.buffer = self.buffer[end + 4 + length :]
+        due, ids = self.current
+        self.current = None
+        self.phase.answered(self, due, ids, head.startswith(b"HTTP/1.1 200") and body == b'{"success":true}')
+
+
+class _Phase:
+    """Hands due requests to free connections; what finds none waits in a backlog (and its wait counts)."""
+
+    def __init__(self, result: Result) -> None:
+        self.result = result
+        self.free: list[_Connection] = []
+        self.backlog: collections.deque = collections.deque()
+        self.outstanding = 0
+
+    def release(self, due: float, request: tuple[bytes, list[str]]) -> None:
+        self.outstanding += 1
+        if self.free:
+            self.free.pop().send(due, *request)
+        else:
+            self.backlog.append((due, request))
+
+    def answered(self, connection: _Connection, due: float, ids: list[str], ok: bool) -> None:
+        now = time.perf_counter()
+        if ok:
+            self.result.latencies_ms.append((now - due) * 1000)
+            self.result.events += len(ids)
+            self.result.acked_ids += ids
+        else:
+            self.result.errors += 1
+        self.outstanding -= 1
+        if self.backlog:
+            due, request = self.backlog.popleft()
+            connection.send(due, *request)
+        else:
+            self.free.append(connection)
+
+
 async def run_phase(name: str, port: int, rate: float, seconds: float, make, connections: int) -> Result:
     """Send `rate` requests per second for `seconds` (open loop) over `connections` keep-alive sockets."""
     result = Result(name)
     total = int(rate * seconds)
     sent_at = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
     requests = [make(n, sent_at) for n in range(total)]  # built before the clock starts
-    queue: asyncio.Queue = asyncio.Queue()
-
-    async def worker() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        while True:
-            item = await queue.get()
-            if item is None:
-                writer.close()
-                return
-            due, (payload, ids) = item
-            writer.write(payload)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            body = await reader.readexactly(length)
-            done = time.perf_counter()
-            if head.startswith(b"HTTP/1.1 200") and body == b'{"success":true}':
-                result.latencies_ms.append((done - due) * 1000)
-                result.events += len(ids)
-                result.acked_ids += ids
-            else:
-                result.errors += 1
-
-    workers = [asyncio.create_task(worker()) for _ in range(connections)]
-    await asyncio.sleep(0.2)  # connections open
+    loop = asyncio.get_running_loop()
+    phase = _Phase(result)
+    for _ in range(connections):
+        _, connection = await loop.create_connection(lambda: _Connection(phase), "127.0.0.1", port)
+        phase.free.append(connection)
     start = time.perf_counter()
     interval = 1.0 / rate
     n = 0
     while n < total:
         now = time.perf_counter()
         while n < total and start + n * interval <= now:  # release every request that is due
-            queue.put_nowait((start + n * interval, requests[n]))
+            phase.release(start + n * interval, requests[n])
             n += 1
         await asyncio.sleep(0.0005)
     result.due = total
-    for _ in workers:
-        queue.put_nowait(None)
-    await asyncio.gather(*workers)
+    while phase.outstanding:
+        await asyncio.sleep(0.001)
     result.seconds = time.perf_counter() - start
+    for connection in phase.free:
+        connection.transport.close()
     return result
 
 
@@ -169,10 +215,11 @@ def report(result: Result, unit: str) -> None:
     lat = sorted(result.latencies_ms)
     p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")  # noqa: E731
     answered = len(lat)
+    mean = statistics.fmean(lat) if lat else 0.0
     print(
-        f"{result.name:<12} {answered / result.seconds:>9,.0f} req/s  {result.events / result.seconds:>9,.0f} {unit}/s  "
-        f"ack latency p50 {p(0.50):6.2f} ms  p99 {p(0.99):6.2f} ms  max {lat[-1] if lat else float('nan'):7.2f} ms  "
-        f"(due {result.due:,}, acked {answered:,}, errors {result.errors}, mean {statistics.fmean(lat) if lat else 0:.2f} ms)"
+        f"{result.name:<10} {answered / result.seconds:>8,.0f} req/s {result.events / result.seconds:>8,.0f} {unit}/s"
+        f"  ack latency p50 {p(0.50):7.2f} ms  p99 {p(0.99):7.2f} ms  max {lat[-1] if lat else 0:8.2f} ms"
+        f"  (due {result.due:,}, acked {answered:,}, errors {result.errors}, mean {mean:.2f} ms)"
     )
 
 
