@@ -303,8 +303,13 @@ def create_app(config: CollectorConfig) -> Starlette:
 
     async def health(request: Request) -> Response:
         stats = collector.spool.stats
-        body = {"ok": True, "events": stats.events, "groups": stats.groups, "duplicates": collector.duplicates}
-        return Response(orjson.dumps(body), media_type="application/json")
+        body = {
+            "ok": collector.spool.running,
+            "events": stats.events,
+            "groups": stats.groups,
+            "duplicates": collector.duplicates,
+        }
+        return Response(orjson.dumps(body), status_code=200 if body["ok"] else 503, media_type="application/json")
 
     routes = [
         Route(path, _Endpoint(collector, event_type), methods=["POST"])

@@ -182,6 +182,10 @@ class Spool:
 
     # -- reading back --------------------------------------------------------------------------------
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def closed_files(self) -> list[Path]:
         return sorted(self.closed_dir.glob("*.jsonl"))
 
@@ -230,7 +234,11 @@ class Spool:
                 except queue.Empty:
                     break
             if group:
-                self._commit(group)
+                try:
+                    self._commit(group)
+                except Exception as exc:  # a bug must fail the requests, not leave them waiting forever
+                    log.exception("spool writer failed")
+                    self.on_commit(group[0][0], group[-1][0], SpoolError(f"The spool writer failed: {exc}"))
             self._rotate_if_due()
         if self._file is not None:
             self._close_file()
