@@ -55,3 +55,39 @@ def test_ids_of_a_failed_commit_are_forgotten_so_the_retry_is_spooled():
     recent.add("m-1", commit=7)
     recent.forget(["m-1"], commit=7)
     assert recent.commit_of("m-1") is None
+
+
+def test_a_retry_that_arrives_while_the_original_is_being_synced_is_answered_only_after_that_sync(spool_dir):
+    import asyncio
+    import threading
+
+    from realtime.app import Collector
+
+    release = threading.Event()
+
+    async def scenario() -> None:
+        collector = Collector(make_config(spool_dir))
+        real_commit = collector.spool._commit
+
+        def slow_commit(group):  # the writer thread stalls in the original's fsync until released
+            release.wait(5)
+            real_commit(group)
+
+        collector.spool._commit = slow_commit
+        collector.start()
+        try:
+            line = orjson.dumps({**TRACK, "type": "track"}) + b"\n"
+            original = asyncio.create_task(collector.accept([line], ["m-retry"]))
+            await asyncio.sleep(0.05)
+            retry = asyncio.create_task(collector.accept([line], ["m-retry"]))
+            await asyncio.sleep(0.1)
+            assert not original.done() and not retry.done()  # neither is acknowledged before the sync
+            release.set()
+            await asyncio.wait_for(asyncio.gather(original, retry), 5)
+        finally:
+            release.set()
+            await asyncio.to_thread(collector.stop)
+        assert collector.duplicates == 1
+
+    asyncio.run(scenario())
+    assert [event["messageId"] for event in spooled(spool_dir)] == ["m-retry"]
