@@ -1,6 +1,7 @@
 """The `cdp` command: thin wrappers that parse arguments, call the library and show progress."""
 
 import logging
+from contextlib import nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from rich.table import Table
 
 from cdp.config import Settings
 from cdp.errors import CdpError
+from cdp.lock import warehouse_lock
 from cdp.pipeline import StageTimings, ingest
 from ingestion.runner import SOURCE_NAMES, SourceRun
 
@@ -58,7 +60,7 @@ def _do_generate(settings: Settings, customers: int, seed: int, out: Path | None
 def _do_ingest(
     settings: Settings, sources: list[str], local_shop_api: bool = True, destination: str = "warehouse"
 ) -> list[SourceRun]:
-    with _progress() as progress:
+    with warehouse_lock(settings.duckdb_path, "cdp ingest"), _progress() as progress:
         task = progress.add_task("ingest", total=len(sources))
 
         def done(run: SourceRun) -> None:
@@ -86,7 +88,8 @@ def _do_build(settings: Settings, full_refresh: bool = False, target: str = "dev
         console.print(f"Spark: {len(tables)} raw tables registered from {settings.lake}")
     extra += ["--target", target]
     manifest = parse(settings)
-    with _progress() as progress:
+    lock = warehouse_lock(settings.duckdb_path, "cdp build") if target == "dev" else nullcontext()
+    with lock, _progress() as progress:
         task = progress.add_task("dbt build", total=count_build_nodes(manifest))
         run_dbt(
             settings,
@@ -322,7 +325,8 @@ app.add_typer(privacy_app, name="privacy")
 def _do_retention(settings: Settings, as_of: datetime | None = None) -> None:
     from cdp.privacy.retention import apply_retention
 
-    result = apply_retention(settings, as_of)
+    with warehouse_lock(settings.duckdb_path, "cdp privacy retention"):
+        result = apply_retention(settings, as_of)
     for table, n in sorted(result.deleted.items()):
         console.print(f"retention: deleted {n:,} expired rows from {table}")
 
@@ -340,7 +344,9 @@ def privacy_request(
     if request_type.lower() not in valid:
         _fail(CdpError(f"Request type `{request_type}` is not one of {', '.join(valid)}"))
     try:
-        report = run_request(_settings(), request_type, identifier, rebuild=not no_build)
+        settings = _settings()
+        with warehouse_lock(settings.duckdb_path, "cdp privacy request"):
+            report = run_request(settings, request_type, identifier, rebuild=not no_build)
     except CdpError as exc:
         _fail(exc)
     for line in report.lines():
@@ -448,6 +454,33 @@ def serve_collect(
         _fail(exc)
     console.print(f"collecting into [bold]{config.spool_dir}[/bold] on http://{host}:{port}")
     run_collector(config, host=host, port=port)
+
+
+@serve_app.command("load")
+def serve_load_command(
+    spool_dir: Path | None = typer.Option(None, help="Spool folder (default: CDP_SPOOL_DIR, else data/spool)."),
+    interval: float = typer.Option(15.0, help="Seconds between micro-batches."),
+    build: bool = typer.Option(True, help="Run dbt build after a batch that loaded rows."),
+    batches: int | None = typer.Option(None, help="Stop after this many batches (default: run until stopped)."),
+) -> None:
+    """Load the collector's closed spool files into the warehouse every few seconds (the single writer)."""
+    from realtime.config import default_spool_dir
+    from realtime.loader import serve_load
+
+    settings = _settings()
+    folder = spool_dir or default_spool_dir(settings)
+
+    def report(result) -> None:
+        console.print(
+            f"batch: {result.files_moved} files, {result.rows_loaded:,} rows in {result.seconds_load:.1f}s"
+            + (f", build {result.seconds_build:.1f}s" if result.seconds_build else "")
+        )
+
+    console.print(f"loading [bold]{folder}[/bold] every {interval:g}s into {settings.duckdb_path}")
+    try:
+        serve_load(settings, folder, interval_s=interval, build=build, batches=batches, on_batch=report)
+    except CdpError as exc:
+        _fail(exc)
 
 
 def _print_summary(settings: Settings) -> None:
