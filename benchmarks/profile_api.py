@@ -18,6 +18,7 @@ import multiprocessing as mp
 import os
 import random
 import socket
+import sqlite3
 import statistics
 import sys
 import time
@@ -97,8 +98,12 @@ def build_store(path: Path, profiles: int) -> float:
     started = time.perf_counter()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    conn = connect_writer(path)
-    conn.execute("pragma synchronous = off")  # a bulk load: rebuild on failure
+    connect_writer(path).close()  # the schema publish writes
+    # A bulk load: no journal (rebuild on failure), then WAL as publish leaves it. In WAL mode the whole
+    # load would go through the WAL file first, twice the I/O.
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("pragma journal_mode = off")
+    conn.execute("pragma synchronous = off")
     conn.execute("begin")
     # Keys in sorted order: b-tree appends instead of page splits all over the file.
     apply_changes(conn, "profiles", ((f"cus_{i:020d}", _profile_body(i), "v0") for i in range(profiles)), [])
@@ -107,18 +112,29 @@ def build_store(path: Path, profiles: int) -> float:
     apply_changes(conn, "identifiers", (("anonymous_id", a, f"cus_{i:020d}", "v0") for a, i in anonymous), [])
     conn.execute("insert into publish_log values (?, ?, ?, ?)", ["2026-11-26T00:00:00Z", None, profiles * 3, 0])
     conn.execute("commit")
-    conn.execute("pragma wal_checkpoint(truncate)")
+    conn.execute("pragma journal_mode = wal")
     conn.close()
     return time.perf_counter() - started
 
 
 def _pin(cores: list[int]) -> None:
+    os.sched_setaffinity(0, set(cores))
+
+
+def core_layout(clients: int) -> dict[str, list[int]]:
+    """The server alone on the first core; clients on the next ones; the writer on a core of its own if
+    one is left, else beside the clients. The server's core is never shared with our own processes."""
     available = sorted(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {available[c % len(available)] for c in cores})
+    if len(available) < 2:
+        raise SystemExit("needs at least 2 cores: one for the server, one for the client")
+    others = available[1:]
+    client_cores = [others[i % len(others)] for i in range(clients)]
+    spare = [c for c in others if c not in client_cores]
+    return {"server": available[:1], "clients": client_cores, "writer": spare[:1] or client_cores[-1:]}
 
 
-def serve(store: Path, port: int, core: int) -> None:
-    _pin([core])
+def serve(store: Path, port: int, cores: list[int]) -> None:
+    _pin(cores)
     import uvicorn
 
     from serving.app import ApiSettings, create_app
@@ -186,8 +202,8 @@ async def _open_loop(port: int, rate: float, seconds: float, profiles: int, seed
     return {"latencies": kept, "statuses": statuses, "sent": n, "lag_max": lag_max, "connections": pool.qsize()}
 
 
-def client(port: int, rate: float, seconds: float, profiles: int, seed: int, core: int, out: mp.Queue) -> None:
-    _pin([core])
+def client(port: int, rate: float, seconds: float, profiles: int, seed: int, cores: list[int], out: mp.Queue) -> None:
+    _pin(cores)
     try:
         import uvloop
 
@@ -197,10 +213,21 @@ def client(port: int, rate: float, seconds: float, profiles: int, seed: int, cor
     out.put(asyncio.run(_open_loop(port, rate, seconds, profiles, seed)))
 
 
-def writer(store: Path, profiles: int, batch: int, core: int, ready: mp.Event, stop: mp.Event, out: mp.Queue) -> None:
+def writer(
+    store: Path,
+    profiles: int,
+    batch: int,
+    cores: list[int],
+    share_core: bool,
+    ready: mp.Event,
+    stop: mp.Event,
+    out: mp.Queue,
+) -> None:
     """Publish-shaped writes until told to stop: each transaction upserts `batch` changed profiles and as
     many identifiers, as `cdp publish` does after a build that changed those customers."""
-    _pin([core])
+    _pin(cores)
+    if share_core:
+        os.nice(19)  # on a small machine it shares the client's core: the clock that measures goes first
     conn = connect_writer(store)
     rng = random.Random(99)
     # Rows are made before the clock starts: publish's own CPU work happens in DuckDB, not in this loop.
@@ -228,36 +255,54 @@ def writer(store: Path, profiles: int, batch: int, core: int, ready: mp.Event, s
     out.put({"rows": rows, "transactions": transactions, "seconds": time.perf_counter() - started})
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc): the server's cost per request, which a
+    busy machine does not distort the way it distorts latency."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 10) - 1] if values else float("nan")
 
 
-def run_load(args, port: int, with_writer: bool) -> dict:
+def run_load(args, port: int, server_pid: int, with_writer: bool) -> dict:
     ctx = mp.get_context("spawn")
     results: mp.Queue = ctx.Queue()
     stop = ctx.Event()
     ready = ctx.Event()
     written: mp.Queue = ctx.Queue()
-    client_cores = list(range(1, 1 + args.clients))
+    layout = core_layout(args.clients)
     clients = [
         ctx.Process(
             target=client,
-            args=(port, args.rate / args.clients, args.seconds, args.profiles, seed, client_cores[seed], results),
+            args=(
+                port,
+                args.rate / args.clients,
+                args.seconds,
+                args.profiles,
+                seed,
+                [layout["clients"][seed]],
+                results,
+            ),
         )
         for seed in range(args.clients)
     ]
     writer_proc = None
     if with_writer:
-        writer_core = 1 + args.clients
+        shares = layout["writer"][0] in layout["clients"]
         writer_proc = ctx.Process(
-            target=writer, args=(args.store, args.profiles, args.write_batch, writer_core, ready, stop, written)
+            target=writer,
+            args=(args.store, args.profiles, args.write_batch, layout["writer"], shares, ready, stop, written),
         )
         writer_proc.start()
         ready.wait()
         time.sleep(1.0)  # let the first transactions land before the clock starts
+    cpu_before = _cpu_seconds(server_pid)
     for p in clients:
         p.start()
     parts = [results.get() for _ in clients]
+    server_cpu = _cpu_seconds(server_pid) - cpu_before
     for p in clients:
         p.join()
     write_stats = None
@@ -281,6 +326,7 @@ def run_load(args, port: int, with_writer: bool) -> dict:
         "statuses": statuses,
         "client_lag_max_ms": max(p["lag_max"] for p in parts) * 1000,
         "writes": write_stats,
+        "server_cpu_ms_per_request": server_cpu / sum(p["sent"] for p in parts) * 1000,
     }
 
 
@@ -290,6 +336,8 @@ def _print(title: str, r: dict) -> None:
     print(f"  latency p50 / p99      {r['p50_ms']:.2f} ms / {r['p99_ms']:.2f} ms")
     print(f"  latency p99.9 / max    {r['p999_ms']:.2f} ms / {r['max_ms']:.2f} ms")
     print(f"  status codes           {r['statuses']}")
+    cpu_ms = r["server_cpu_ms_per_request"]
+    print(f"  server CPU per request {cpu_ms:.3f} ms (one core saturates near {1000 / cpu_ms:,.0f} req/s)")
     print(f"  client schedule lag    {r['client_lag_max_ms']:.2f} ms max")
     if r["writes"]:
         w = r["writes"]
@@ -311,7 +359,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8799)
     args = parser.parse_args()
 
-    print(f"cores available: {len(os.sched_getaffinity(0))}; server on 1 core, {args.clients} client core(s)")
+    print(f"cores available: {len(os.sched_getaffinity(0))}; pinned: {core_layout(args.clients)}")
     if not (args.reuse_store and args.store.exists()):
         args.store.parent.mkdir(parents=True, exist_ok=True)
         seconds = build_store(args.store, args.profiles)
@@ -321,13 +369,13 @@ def main() -> None:
         )
 
     ctx = mp.get_context("spawn")
-    server = ctx.Process(target=serve, args=(args.store, args.port, 0), daemon=True)
+    server = ctx.Process(target=serve, args=(args.store, args.port, core_layout(args.clients)["server"]), daemon=True)
     server.start()
     try:
         _wait_for(args.port)
-        baseline = run_load(args, args.port, with_writer=False)
+        baseline = run_load(args, args.port, server.pid, with_writer=False)
         _print(f"lookups at {args.rate:,.0f} req/s", baseline)
-        loaded = run_load(args, args.port, with_writer=True)
+        loaded = run_load(args, args.port, server.pid, with_writer=True)
         _print(f"lookups at {args.rate:,.0f} req/s while a publish writes", loaded)
     finally:
         server.terminate()

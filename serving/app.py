@@ -137,6 +137,8 @@ def create_app(settings: ApiSettings) -> Starlette:
 
     def profile(request: Request, c: sqlite3.Connection, customer_id: str) -> Response:
         body = lookup.document_text(c, "profiles", customer_id)
+        if body is None:  # an identifier row without its profile: not published together, so not served
+            raise _ApiError(404, "not_found", f"no profile for customer `{customer_id}`")
         fields = _split(request.query_params.get("fields"))
         if fields:
             traits = json.loads(body)
