@@ -21,13 +21,26 @@ def run_identity_graph(
     `max_rounds` overrides var identity_max_rounds; `incremental` overrides var identity_incremental
     (after an earlier run on the same tables only the super-components that changed are redone).
     Raises BuildError when dbt fails, e.g. when the rounds do not converge."""
-    from dbt.cli.main import dbtRunner  # heavy import, only when running
-
+    previous = os.environ.get("CDP_DUCKDB_PATH")
     os.environ["CDP_DUCKDB_PATH"] = str(settings.duckdb_path)
     args = json.dumps(
         {"schema": schema, "nodes": nodes, "edges": edges, "max_rounds": max_rounds, "incremental": incremental}
     )
-    result = dbtRunner().invoke(
+    try:
+        result = _invoke(settings, args)
+    finally:  # put back what was there: the rest of the process must not write to this warehouse
+        if previous is None:
+            os.environ.pop("CDP_DUCKDB_PATH", None)
+        else:
+            os.environ["CDP_DUCKDB_PATH"] = previous
+    if not result.success:
+        raise BuildError(f"identity graph on `{schema}.{edges}` failed: {result.exception or 'see logs/dbt.log'}")
+
+
+def _invoke(settings: Settings, args: str):
+    from dbt.cli.main import dbtRunner
+
+    return dbtRunner().invoke(
         [
             "run-operation",
             "identity_graph_operation",
@@ -40,5 +53,3 @@ def run_identity_graph(
             "--quiet",
         ]
     )
-    if not result.success:
-        raise BuildError(f"identity graph on `{schema}.{edges}` failed: {result.exception or 'see logs/dbt.log'}")

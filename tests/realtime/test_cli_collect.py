@@ -18,6 +18,7 @@ def test_serve_collect_spools_under_the_data_folder_unless_told_otherwise(tmp_pa
     calls = []
     monkeypatch.setattr("realtime.server.run_collector", lambda config, **kw: calls.append((config, kw)))
     monkeypatch.delenv("CDP_SPOOL_DIR", raising=False)
+    monkeypatch.delenv("CDP_DUCKDB_PATH", raising=False)  # the data folder decides, not another test's warehouse
     env = {"CDP_DATA_DIR": str(tmp_path), "CDP_COLLECT_WRITE_KEYS": "web:k1,k2"}
     assert runner.invoke(app, ["serve", "collect", "--port", "9999"], env=env).exit_code == 0
     assert runner.invoke(app, ["serve", "collect", "--spool-dir", str(tmp_path / "elsewhere")], env=env).exit_code == 0
