@@ -201,7 +201,6 @@ def sweep_values(con: duckdb.DuckDBPyConnection, values: SweepValues) -> tuple[d
             continue
         if not values.redact:
             continue
-        where, params = _hit_condition(columns, values, with_exact=False)
         sets = []
         for column, kind in columns.items():
             expression = f"regexp_replace(cast({quote_ident(column)} as varchar), $pattern, '', 'gi')"

@@ -220,7 +220,8 @@ def _run(
             raw = erase.delete_raw_records(con, subject)
             record(Step("delete_raw_records", "done", sum(raw.values()), raw))
             derived = erase.delete_customer_rows(con, subject.customer_ids)
-            derived |= erase.delete_source_record_rows(con, subject)
+            for table, n in erase.delete_source_record_rows(con, subject).items():
+                derived[table] = derived.get(table, 0) + n
             record(Step("delete_derived_rows", "done", sum(derived.values()), derived))
             swept, redacted = erase.sweep_values(con, values)
             record(Step("sweep_values", "done", sum(swept.values()), swept))
