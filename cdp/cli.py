@@ -461,6 +461,7 @@ def serve_load_command(
     spool_dir: Path | None = typer.Option(None, help="Spool folder (default: CDP_SPOOL_DIR, else data/spool)."),
     interval: float = typer.Option(15.0, help="Seconds between micro-batches."),
     build: bool = typer.Option(True, help="Run dbt build after a batch that loaded rows."),
+    publish: bool = typer.Option(True, help="After the build, publish changes to the profile API's store."),
     batches: int | None = typer.Option(None, help="Stop after this many batches (default: run until stopped)."),
 ) -> None:
     """Load the collector's closed spool files into the warehouse every few seconds (the single writer)."""
@@ -474,11 +475,14 @@ def serve_load_command(
         console.print(
             f"batch: {result.files_moved} files, {result.rows_loaded:,} rows in {result.seconds_load:.1f}s"
             + (f", build {result.seconds_build:.1f}s" if result.seconds_build else "")
+            + (f", published {result.rows_published:,} rows" if result.seconds_publish else "")
         )
 
     console.print(f"loading [bold]{folder}[/bold] every {interval:g}s into {settings.duckdb_path}")
     try:
-        serve_load(settings, folder, interval_s=interval, build=build, batches=batches, on_batch=report)
+        serve_load(
+            settings, folder, interval_s=interval, build=build, publish=publish, batches=batches, on_batch=report
+        )
     except CdpError as exc:
         _fail(exc)
 

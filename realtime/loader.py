@@ -8,7 +8,9 @@ Each batch:
 2. runs the web source's dlt pipeline, which reads only files it has not loaded (their fingerprints are
    in dlt's state, committed in the same load as the rows) and merges on `message_id`: a crash at any
    point loads each event exactly once — the next batch loads what the crashed one did not commit;
-3. optionally runs `dbt build` (the identity graph redoes only the part the batch touched).
+3. optionally runs `dbt build` (the identity graph redoes only the part the batch touched), then
+   publishes what changed to the profile API's serving store (`serving.publish`), which the API reads
+   without touching the warehouse.
 
 The loader is the warehouse's single writer: it holds the writer lock (`cdp.lock`) while it runs, so a
 `cdp run` or `cdp build` started meanwhile is told who holds the warehouse instead of failing in DuckDB.
@@ -35,6 +37,8 @@ class BatchResult:
     rows_loaded: int
     seconds_load: float
     seconds_build: float = 0.0
+    seconds_publish: float = 0.0
+    rows_published: int = 0
 
 
 def move_closed_files(spool_dir: Path, landing_dir: Path) -> int:
@@ -49,8 +53,9 @@ def move_closed_files(spool_dir: Path, landing_dir: Path) -> int:
     return moved
 
 
-def load_batch(settings: Settings, spool_dir: Path, build: bool = False) -> BatchResult:
-    """One micro-batch: move closed files, load them, optionally build. The caller holds the lock."""
+def load_batch(settings: Settings, spool_dir: Path, build: bool = False, publish: bool = False) -> BatchResult:
+    """One micro-batch: move closed files, load them, optionally build and publish. The caller holds the
+    lock."""
     from ingestion.runner import run_source
 
     started = time.perf_counter()
@@ -63,6 +68,13 @@ def load_batch(settings: Settings, spool_dir: Path, build: bool = False) -> Batc
         started = time.perf_counter()
         run_dbt(settings, "build", quiet=True)
         result.seconds_build = time.perf_counter() - started
+        if publish:
+            from serving import publish as publish_store
+
+            started = time.perf_counter()
+            published = publish_store(settings)
+            result.rows_published = sum(t.upserted + t.deleted for t in published.tables.values())
+            result.seconds_publish = time.perf_counter() - started
     return result
 
 
@@ -71,6 +83,7 @@ def serve_load(
     spool_dir: Path,
     interval_s: float = 15.0,
     build: bool = True,
+    publish: bool = True,
     batches: int | None = None,
     on_batch: Callable[[BatchResult], None] | None = None,
 ) -> None:
@@ -80,7 +93,7 @@ def serve_load(
         done = 0
         while batches is None or done < batches:
             started = time.monotonic()
-            result = load_batch(settings, spool_dir, build=build)
+            result = load_batch(settings, spool_dir, build=build, publish=publish)
             log.info(
                 "batch: %d files, %d rows in %.1fs (build %.1fs)",
                 result.files_moved,

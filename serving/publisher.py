@@ -184,7 +184,12 @@ def publish(settings: Settings, store: Path | None = None) -> PublishResult:
     """Bring the serving store (default `serving.sqlite` beside the warehouse) up to date with the marts."""
     started = datetime.now(UTC)
     result = PublishResult(store=store or store_path(settings))
-    warehouse = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    try:
+        warehouse = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    except duckdb.ConnectionException:
+        # this process holds the file read-write already (the loader ran dbt in-process): DuckDB then
+        # allows only a connection of the same configuration, which shares that instance
+        warehouse = duckdb.connect(str(settings.duckdb_path))
     writer = connect_writer(result.store)
     try:
         queries = {
