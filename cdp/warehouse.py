@@ -10,9 +10,21 @@ import duckdb
 from cdp.config import Settings
 
 
+def open_warehouse(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse. `read_only` is a wish: when this process already holds the file
+    read-write (dbt ran in-process), DuckDB allows only a connection of that same configuration, which
+    shares the open instance, so that is what the caller gets."""
+    try:
+        return duckdb.connect(str(settings.duckdb_path), read_only=read_only)
+    except duckdb.ConnectionException:
+        if not read_only:
+            raise
+        return duckdb.connect(str(settings.duckdb_path))
+
+
 @contextmanager
 def connect(settings: Settings, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    conn = duckdb.connect(str(settings.duckdb_path), read_only=read_only)
+    conn = open_warehouse(settings, read_only)
     try:
         yield conn
     finally:

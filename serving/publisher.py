@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from cdp.config import Settings
+from cdp.warehouse import open_warehouse
 from serving.store import (
     DOCUMENT_TABLES,
     RECENT_EVENTS_PER_CUSTOMER,
@@ -184,12 +185,7 @@ def publish(settings: Settings, store: Path | None = None) -> PublishResult:
     """Bring the serving store (default `serving.sqlite` beside the warehouse) up to date with the marts."""
     started = datetime.now(UTC)
     result = PublishResult(store=store or store_path(settings))
-    try:
-        warehouse = duckdb.connect(str(settings.duckdb_path), read_only=True)
-    except duckdb.ConnectionException:
-        # this process holds the file read-write already (the loader ran dbt in-process): DuckDB then
-        # allows only a connection of the same configuration, which shares that instance
-        warehouse = duckdb.connect(str(settings.duckdb_path))
+    warehouse = open_warehouse(settings, read_only=True)  # read-write if dbt ran in this process (the loader)
     writer = connect_writer(result.store)
     try:
         queries = {
