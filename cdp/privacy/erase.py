@@ -44,7 +44,7 @@ RAW_RECORD_KEYS: dict[tuple[str, str], tuple[str, str]] = {
     ("support", "tickets"): ("tickets", "id"),
     ("loyalty", "members"): ("members", "card_number"),
 }
-# Child rows that point at their parent by a column rather than dlt's `_dlt_root_id`.
+# (source, raw table) -> child tables that point at their parent by a column, not dlt's `_dlt_root_id`.
 RAW_CHILD_KEYS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("pos", "receipts"): [("receipt_lines", "receipt_id")],
 }
@@ -54,16 +54,38 @@ _UNSWEPT_SCHEMAS = ("reference", "privacy", "information_schema", "pg_catalog")
 _MIN_SUBSTRING = 8
 
 
-def _delete_by_values(
-    con: duckdb.DuckDBPyConnection, relation: str, column: str, values: list[str], cast: bool = True
-) -> int:
-    if not values:
-        return 0
-    column_sql = f"cast({quote_ident(column)} as varchar)" if cast else quote_ident(column)
-    (n,) = con.execute(
-        f"delete from {relation} where {column_sql} in (select unnest(?::varchar[]))", [values]
-    ).fetchone()
-    return n
+def delete_raw_rows(
+    con: duckdb.DuckDBPyConnection, source: str, table: str, key: str, condition: str, params: list
+) -> dict[str, int]:
+    """Delete the rows of raw table `table` of `source` matching `condition` (SQL on its columns, with
+    `params`), in the raw dataset and in dlt's merge staging copy, children first: dlt's nested tables by
+    `_dlt_root_id`, others (RAW_CHILD_KEYS) by their parent's `key`. Rows deleted per table."""
+    deleted: dict[str, int] = {}
+    for schema in (f"raw_{source}", f"raw_{source}_staging"):
+        existing = {t for _, t in base_tables(con, schema)}
+        if table not in existing:
+            continue
+        parent = f"{quote_ident(schema)}.{quote_ident(table)}"
+        children = []
+        if "_dlt_id" in column_types(con, schema, table):
+            children += [
+                (child, "_dlt_root_id", "_dlt_id")
+                for child in sorted(existing)
+                if child.startswith(f"{table}__") and "_dlt_root_id" in column_types(con, schema, child)
+            ]
+        children += [(child, child_key, key) for child, child_key in RAW_CHILD_KEYS.get((source, table), [])]
+        for child, child_column, parent_column in children:
+            if child not in existing:
+                continue
+            (n,) = con.execute(
+                f"delete from {quote_ident(schema)}.{quote_ident(child)} where {quote_ident(child_column)} in "
+                f"(select {quote_ident(parent_column)} from {parent} where {condition})",
+                params,
+            ).fetchone()
+            deleted[f"{schema}.{child}"] = n
+        (n,) = con.execute(f"delete from {parent} where {condition}", params).fetchone()
+        deleted[f"{schema}.{table}"] = n
+    return deleted
 
 
 def delete_raw_records(con: duckdb.DuckDBPyConnection, subject: Subject) -> dict[str, int]:
@@ -76,34 +98,9 @@ def delete_raw_records(con: duckdb.DuckDBPyConnection, subject: Subject) -> dict
         if (source, source_table) not in RAW_RECORD_KEYS:
             continue
         table, key = RAW_RECORD_KEYS[(source, source_table)]
-        for schema in (f"raw_{source}", f"raw_{source}_staging"):
-            existing = {t for _, t in base_tables(con, schema)}
-            if table not in existing:
-                continue
-            relation = f"{quote_ident(schema)}.{quote_ident(table)}"
-            columns = column_types(con, schema, table)
-            dlt_ids: list[str] = []
-            if "_dlt_id" in columns:
-                dlt_ids = [
-                    r[0]
-                    for r in con.execute(
-                        f"select _dlt_id from {relation} where cast({quote_ident(key)} as varchar) "
-                        "in (select unnest(?::varchar[]))",
-                        [ids],
-                    ).fetchall()
-                ]
-            # children first: dlt's nested tables by root id, others by their parent's key
-            for child in sorted(existing):
-                child_columns = column_types(con, schema, child) if child != table else {}
-                if child.startswith(f"{table}__") and "_dlt_root_id" in child_columns and dlt_ids:
-                    n = _delete_by_values(con, f"{quote_ident(schema)}.{quote_ident(child)}", "_dlt_root_id", dlt_ids)
-                    deleted[f"{schema}.{child}"] = deleted.get(f"{schema}.{child}", 0) + n
-            for child, child_key in RAW_CHILD_KEYS.get((source, source_table), []):
-                if child in existing:
-                    n = _delete_by_values(con, f"{quote_ident(schema)}.{quote_ident(child)}", child_key, ids)
-                    deleted[f"{schema}.{child}"] = deleted.get(f"{schema}.{child}", 0) + n
-            n = _delete_by_values(con, relation, key, ids)
-            deleted[f"{schema}.{table}"] = deleted.get(f"{schema}.{table}", 0) + n
+        condition = f"cast({quote_ident(key)} as varchar) in (select unnest(?::varchar[]))"
+        for name, n in delete_raw_rows(con, source, table, key, condition, [ids]).items():
+            deleted[name] = deleted.get(name, 0) + n
     return {k: v for k, v in deleted.items() if v}
 
 

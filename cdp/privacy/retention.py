@@ -14,8 +14,8 @@ import duckdb
 import yaml
 
 from cdp.config import Settings
-from cdp.privacy.erase import RAW_CHILD_KEYS, RAW_RECORD_KEYS
-from cdp.privacy.store import base_tables, column_types, quote_ident
+from cdp.privacy.erase import RAW_RECORD_KEYS, delete_raw_rows
+from cdp.privacy.store import column_types, quote_ident
 
 # (source, raw table) -> the column that dates a record
 RETENTION_COLUMNS: dict[tuple[str, str], str] = {
@@ -44,11 +44,8 @@ class RetentionResult:
     deleted: dict[str, int]
 
 
-def _key_of(source: str, table: str) -> str | None:
-    for (s, _), (t, key) in RAW_RECORD_KEYS.items():
-        if s == source and t == table:
-            return key
-    return None
+# (source, raw table) -> its key column
+_RAW_KEYS = {(source, table): key for (source, _), (table, key) in RAW_RECORD_KEYS.items()}
 
 
 def apply_retention(
@@ -64,35 +61,11 @@ def apply_retention(
     con = duckdb.connect(str(settings.duckdb_path))
     try:
         for (source, table), column in sorted(RETENTION_COLUMNS.items()):
-            if source not in cutoffs:
+            if source not in cutoffs or column not in column_types(con, f"raw_{source}", table):
                 continue
-            for schema in (f"raw_{source}", f"raw_{source}_staging"):
-                existing = {t for _, t in base_tables(con, schema)}
-                if table not in existing or column not in column_types(con, schema, table):
-                    continue
-                relation = f"{quote_ident(schema)}.{quote_ident(table)}"
-                expired = f"try_cast({quote_ident(column)} as timestamptz) < ?"
-                cutoff = cutoffs[source]
-                if "_dlt_id" in column_types(con, schema, table):
-                    for child in sorted(t for t in existing if t.startswith(f"{table}__")):
-                        if "_dlt_root_id" in column_types(con, schema, child):
-                            (n,) = con.execute(
-                                f"delete from {quote_ident(schema)}.{quote_ident(child)} where _dlt_root_id in "
-                                f"(select _dlt_id from {relation} where {expired})",
-                                [cutoff],
-                            ).fetchone()
-                            deleted[f"{schema}.{child}"] = deleted.get(f"{schema}.{child}", 0) + n
-                key = _key_of(source, table)
-                for child, child_key in [c for (s, t), cs in RAW_CHILD_KEYS.items() if s == source for c in cs]:
-                    if child in existing and key:
-                        (n,) = con.execute(
-                            f"delete from {quote_ident(schema)}.{quote_ident(child)} where {quote_ident(child_key)} in "
-                            f"(select {quote_ident(key)} from {relation} where {expired})",
-                            [cutoff],
-                        ).fetchone()
-                        deleted[f"{schema}.{child}"] = deleted.get(f"{schema}.{child}", 0) + n
-                (n,) = con.execute(f"delete from {relation} where {expired}", [cutoff]).fetchone()
-                deleted[f"{schema}.{table}"] = deleted.get(f"{schema}.{table}", 0) + n
+            expired = f"try_cast({quote_ident(column)} as timestamptz) < ?"
+            key = _RAW_KEYS[(source, table)]
+            deleted.update(delete_raw_rows(con, source, table, key, expired, [cutoffs[source]]))
     finally:
         con.close()
     return RetentionResult(cutoffs, {k: v for k, v in deleted.items() if v})
