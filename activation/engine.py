@@ -243,9 +243,10 @@ def run_sync(
             break
         changes = plan.to_changes(rows)
         if suppression is not None and action not in DELETE_ACTIONS:
-            blocked = [c for c in changes if suppression.blocks(c)]
+            is_blocked = [suppression.blocks(c) for c in changes]  # one set of hashes per change
+            blocked = [c for c, no in zip(changes, is_blocked, strict=True) if no]
             if blocked:
-                changes = [c for c in changes if not suppression.blocks(c)]
+                changes = [c for c, no in zip(changes, is_blocked, strict=True) if not no]
                 result.rows_suppressed += len(blocked)
                 with _transaction(conn):
                     state.log_changes(
