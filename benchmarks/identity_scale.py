@@ -87,6 +87,23 @@ def scipy_bound(path: Path) -> tuple[float, np.ndarray, np.ndarray]:
     return time.perf_counter() - started, np.arange(n), labels
 
 
+def partition_mismatches(conn: duckdb.DuckDBPyConnection, node_ids: np.ndarray, labels: np.ndarray) -> int:
+    """Components on which the SQL labels and scipy's disagree: every scipy component must map to one
+    SQL component and back."""
+    conn.register("scipy_labels", {"node_id": node_ids, "label": labels})
+    return conn.execute(
+        """
+        select count(*) from (
+            select label from scipy_labels inner join g.edges__labels as l using (node_id)
+            group by label having count(distinct l.component_id) > 1
+            union all
+            select l.component_id from scipy_labels inner join g.edges__labels as l using (node_id)
+            group by l.component_id having count(distinct label) > 1
+        )
+        """
+    ).fetchall()[0][0]
+
+
 def add_new_data(path: Path, share: float, seed: int) -> int:
     """New people making up `share` of the identifiers (4 identifiers each, as `write_graph` makes them),
     one in ten of them also seen with an existing person's strongest identifier. Returns nodes added."""
@@ -163,19 +180,7 @@ def main() -> None:
         bound_seconds, node_ids, labels = scipy_bound(settings.duckdb_path)
         with duckdb.connect(str(settings.duckdb_path)) as conn:
             rounds = conn.execute("select tier, rounds from g.edges__rounds order by tier").fetchall()
-            conn.register("scipy_labels", {"node_id": node_ids, "label": labels})
-            # same partition: every scipy component maps to one SQL component and back
-            mismatches = conn.execute(
-                """
-                select count(*) from (
-                    select label from scipy_labels inner join g.edges__labels as l using (node_id)
-                    group by label having count(distinct l.component_id) > 1
-                    union all
-                    select l.component_id from scipy_labels inner join g.edges__labels as l using (node_id)
-                    group by l.component_id having count(distinct label) > 1
-                )
-                """
-            ).fetchone()[0]
+            mismatches = partition_mismatches(conn, node_ids, labels)
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
         print(f"dbt start-up (empty graph):         {startup_seconds:8.1f} s  (not counted below)")
@@ -194,18 +199,7 @@ def main() -> None:
             _, node_ids, labels = scipy_bound(settings.duckdb_path)
             with duckdb.connect(str(settings.duckdb_path)) as conn:
                 ((mode, total, resolved),) = conn.execute("select * from g.edges__incremental").fetchall()
-                conn.register("scipy_labels", {"node_id": node_ids, "label": labels})
-                mismatches = conn.execute(
-                    """
-                    select count(*) from (
-                        select label from scipy_labels inner join g.edges__labels as l using (node_id)
-                        group by label having count(distinct l.component_id) > 1
-                        union all
-                        select l.component_id from scipy_labels inner join g.edges__labels as l using (node_id)
-                        group by l.component_id having count(distinct label) > 1
-                    )
-                    """
-                ).fetchone()[0]
+                mismatches = partition_mismatches(conn, node_ids, labels)
             print(f"incremental run, {added:,} new identifiers ({args.new_share:.0%}):")
             print(f"  time ({mode}):                   {incremental_seconds:8.1f} s")
             print(f"  share of the full run:            {incremental_seconds / sql_seconds:8.1%}  (target <= 5%)")
