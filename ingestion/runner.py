@@ -142,6 +142,10 @@ def run_source(
         add_suppression_steps(source, name, hasher_for(settings.duckdb_path), suppressed)
     try:
         with _loader_defaults():
+            if pipeline.has_pending_data:
+                # a run that crashed left packages behind: dlt's run() would load only those and skip the
+                # source's new data, so finish them first (each event still loads once: merge on keys)
+                pipeline.run()
             pipeline.run(source, loader_file_format="parquet" if destination == "lake" else None)
     except Exception as exc:  # dlt wraps every step failure; keep the cause readable
         raise IngestionError(f"Loading source `{name}` failed: {exc}") from exc
