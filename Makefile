@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CUSTOMERS ?= 1000
 SEED ?= 42
 
-.PHONY: install install-spark demo test test-python test-spark lint clean
+.PHONY: install install-spark tracker demo test test-python test-spark lint clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) tracker
+
+# The browser tracker: Segment's analytics-next UMD build from the npm registry, pinned, unpacked into an
+# ignored folder that the collector serves (/tracker/cdp.js and its lazily loaded chunks).
+TRACKER_VERSION ?= 1.84.3
+TRACKER_DIR := realtime/tracker/vendor
+TRACKER_STAMP := $(TRACKER_DIR)/.installed-$(TRACKER_VERSION)
+$(TRACKER_STAMP):
+	rm -rf $(TRACKER_DIR) && mkdir -p $(TRACKER_DIR)
+	cd $(TRACKER_DIR) && npm pack --silent @segment/analytics-next@$(TRACKER_VERSION) >/dev/null \
+		&& tar xzf segment-analytics-next-$(TRACKER_VERSION).tgz package/dist/umd package/package.json package/LICENSE.MD \
+		&& rm segment-analytics-next-$(TRACKER_VERSION).tgz
+	touch $@
+
+tracker: $(TRACKER_STAMP)
 
 SPARK_STAMP := $(VENV)/.installed-spark
 $(SPARK_STAMP): $(STAMP)
@@ -30,7 +44,7 @@ demo: $(STAMP)
 # unit tests on generated data), then sqlfluff on every model and macro.
 test: $(STAMP) lint test-python
 
-test-python: $(STAMP)
+test-python: $(STAMP) tracker
 	$(BIN)/pytest -q
 
 # The same dbt project on Spark (local session, Java 17): build on both engines and compare the marts.
