@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .config import GenerateStats, NoiseConfig
 from .io import Truth
+from .marketing import plan_campaigns, plan_leads, write_ads, write_social
 from .model import World
 from .noise import Noise
 from .sources import (
@@ -31,7 +32,7 @@ from .timeutil import date_to_day
 
 __all__ = ["SOURCES", "GenerateStats", "NoiseConfig", "generate"]
 
-SOURCES = ("shop", "web", "pos", "crm", "esp", "support", "loyalty", "catalog")
+SOURCES = ("shop", "web", "pos", "crm", "esp", "support", "loyalty", "catalog", "ads", "social")
 GROUND_TRUTH = "_ground_truth"
 
 
@@ -73,6 +74,11 @@ def generate(
         write_esp(ctx)
         write_support(ctx)
         write_loyalty(ctx)
+        # the ad platforms last: they count the paid landings the web writer tagged
+        campaigns = plan_campaigns(seed)
+        leads = plan_leads(world, campaigns, seed)
+        write_ads(ctx, campaigns, ctx.ad_clicks, leads)
+        write_social(ctx, leads)
         write_people(ctx)
     finally:
         truth.close()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import reference as R
 from .io import DayFiles, Truth, dumps
+from .marketing import ClickLog
 from .model import CATS, Order, Person, World, _uuid, cum, money_str
 from .noise import Noise
 from .timeutil import (
@@ -40,6 +41,7 @@ class Ctx:
         self.seed = seed
         self.files: dict[str, dict[str, int]] = {}
         self.records: dict[str, int] = {}
+        self.ad_clicks = ClickLog(seed)
 
     def rng(self, name: str) -> random.Random:
         return random.Random(f"{self.seed}:{name}")
@@ -202,6 +204,9 @@ class WebWriter:
         self._heads: dict[tuple, str] = {}
         self._view_props: dict[tuple, str] = {}
         self.truth_add = ctx.truth.add
+        # paid landings get a click id from the ad platforms' own random stream (see marketing.py)
+        self.ad_clicks = ctx.ad_clicks
+        self._purchase_session = False
 
     # ------------------------------------------------------------------ delivery
     def _ri(self, lo: int, hi: int) -> int:
@@ -287,6 +292,10 @@ class WebWriter:
         if self.page is None and self.campaign is not None:
             url += (f"?utm_source={self.campaign['source']}&utm_medium={self.campaign['medium']}"
                     f"&utm_campaign={self.campaign['name']}")
+            click = self.ad_clicks.click_id(self.campaign["source"], self.campaign["medium"],
+                                            self.campaign["name"], self.t // 1000, self._purchase_session)
+            if click is not None:
+                url += f"&{click[0]}={click[1]}"
         self.page = {"url": url, "path": path, "referrer": referrer, "title": title}
         self._ctx_json = None
         self._emit("page", name, "properties", {"path": path, "url": url, "title": title, "referrer": referrer})
@@ -516,7 +525,9 @@ class WebWriter:
         n_extra = rng.choices((0, 1, 2, 3), (35, 30, 20, 15))[0]
         est = (60 + 70 * (len(o.lines) * 2 + n_extra) + 240) * 1000
         self.t = o.ts * 1000 - est
+        self._purchase_session = True
         self._landing()
+        self._purchase_session = False
         if login_now:
             self._identify(p, "Signed In", alias)
         views = [prod for prod, _, _ in o.lines] + [self._random_product() for _ in range(n_extra)]
