@@ -38,6 +38,7 @@ from realtime.errors import (
     Unauthorized,
 )
 from realtime.spool import Spool
+from realtime.tracker import cors_middleware, tracker_routes
 
 log = logging.getLogger(__name__)
 
@@ -318,6 +319,7 @@ def create_app(config: CollectorConfig) -> Starlette:
     ]
     routes += [Route(path, _Endpoint(collector, None), methods=["POST"]) for path in BATCH_ROUTES]
     routes.append(Route("/health", health, methods=["GET"]))
+    routes += tracker_routes(collector)  # the browser tracker, pixel and click redirect (realtime/tracker)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
@@ -327,6 +329,9 @@ def create_app(config: CollectorConfig) -> Starlette:
         finally:
             await asyncio.to_thread(collector.stop)
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # Browsers on the configured site origins may call the API (analytics.js sends a Basic auth header,
+    # so a preflight comes first); without origins, no middleware sits in front of the endpoints.
+    middleware = [cors_middleware(config.site_origins)] if config.site_origins else []
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.collector = collector
     return app

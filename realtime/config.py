@@ -15,6 +15,11 @@ from cdp.errors import ConfigError
 
 WRITE_KEYS_ENV = "CDP_COLLECT_WRITE_KEYS"
 SPOOL_DIR_ENV = "CDP_SPOOL_DIR"
+# The browser tracker (realtime/tracker): hosts the click redirect may send to, site origins allowed to
+# call the API from a browser (CORS), and the write key of the demo shop (the demo is served when set).
+REDIRECT_HOSTS_ENV = "CDP_COLLECT_REDIRECT_HOSTS"
+SITE_ORIGINS_ENV = "CDP_COLLECT_SITE_ORIGINS"
+DEMO_WRITE_KEY_ENV = "CDP_COLLECT_DEMO_WRITE_KEY"
 
 # Segment's limits: 32 KB per event (and per single-event call), 500 KB per batch request.
 MAX_EVENT_BYTES = 32 * 1024
@@ -70,8 +75,32 @@ class CollectorConfig:
     # Recent messageIds kept to answer a retry without spooling it again: a window, bounded in count.
     dedupe_seconds: float = 24 * 3600.0
     dedupe_max_ids: int = 2_000_000
+    # Tracker: `example.com` allows that host only, `.example.com` its subdomains too.
+    redirect_hosts: tuple[str, ...] = ()
+    # Tracker: `https://shop.example.com` origins whose pages may post events from the browser.
+    site_origins: tuple[str, ...] = ()
+    # Tracker: the demo shop is served at /demo/ with this (browser-public) write key when it is set.
+    demo_write_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.demo_write_key is not None and self.demo_write_key not in self.write_keys:
+            raise ConfigError(f"{DEMO_WRITE_KEY_ENV} must be one of the keys of {WRITE_KEYS_ENV}")
 
     @classmethod
     def from_env(cls, spool_dir: Path | None = None, **overrides: object) -> "CollectorConfig":
         keys = parse_write_keys(os.environ.get(WRITE_KEYS_ENV, ""))
-        return cls(write_keys=keys, spool_dir=spool_dir or default_spool_dir(), **overrides)  # type: ignore[arg-type]
+        tracker: dict[str, object] = {
+            "redirect_hosts": _list(REDIRECT_HOSTS_ENV, str.lower),
+            "site_origins": _list(SITE_ORIGINS_ENV, lambda origin: origin.rstrip("/")),
+            "demo_write_key": os.environ.get(DEMO_WRITE_KEY_ENV) or None,
+        }
+        return cls(
+            write_keys=keys,
+            spool_dir=spool_dir or default_spool_dir(),
+            **{**tracker, **overrides},  # type: ignore[arg-type]
+        )
+
+
+def _list(env: str, clean) -> tuple[str, ...]:
+    """A comma separated environment variable as a tuple of cleaned, non-empty items."""
+    return tuple(clean(item.strip()) for item in os.environ.get(env, "").split(",") if item.strip())
