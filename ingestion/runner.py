@@ -20,7 +20,7 @@ from cdp.errors import IngestionError, UnknownSourceError
 from cdp.privacy.hashing import hasher_for
 from ingestion.common.suppression import add_suppression_steps
 
-SOURCE_NAMES = ("catalog", "shop", "web", "pos", "crm", "esp", "support", "loyalty")
+SOURCE_NAMES = ("catalog", "shop", "web", "pos", "crm", "esp", "support", "loyalty", "ads", "social")
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,15 @@ class ShopApi:
 
     base_url: str
     access_token: str
+
+
+@dataclass(frozen=True)
+class MetaApi:
+    """Where the Meta Graph API answers (ads insights, lead ads), the token and the ad account."""
+
+    base_url: str
+    access_token: str
+    account_id: str
 
 
 @dataclass
@@ -52,7 +61,15 @@ def dataset_name(source: str) -> str:
     return f"raw_{source}"
 
 
-def _source_kwargs(name: str, settings: Settings, shop_api: ShopApi | None) -> dict[str, Any]:
+def _source_kwargs(
+    name: str, settings: Settings, shop_api: ShopApi | None, meta_api: MetaApi | None = None
+) -> dict[str, Any]:
+    if name in ("ads", "social"):
+        # without a local API, base_url, access_token (and account_id) come from dlt config / secrets
+        api = {} if meta_api is None else {"base_url": meta_api.base_url, "access_token": meta_api.access_token}
+        if name == "ads" and meta_api is not None:
+            api["account_id"] = meta_api.account_id
+        return {**api, "landing_dir": settings.landing_dir / name}
     if name == "shop":
         if shop_api is None:
             return {}  # base_url and access_token come from dlt config / secrets
@@ -62,13 +79,15 @@ def _source_kwargs(name: str, settings: Settings, shop_api: ShopApi | None) -> d
     return {"landing_dir": settings.landing_dir / name}
 
 
-def make_source(name: str, settings: Settings, shop_api: ShopApi | None = None) -> Any:
+def make_source(
+    name: str, settings: Settings, shop_api: ShopApi | None = None, meta_api: MetaApi | None = None
+) -> Any:
     """The dlt source object of `name`, configured for this installation."""
     if name not in SOURCE_NAMES:
         raise UnknownSourceError(name, list(SOURCE_NAMES))
     module = importlib.import_module(f"ingestion.{name}")
     factory = getattr(module, f"{name}_source")
-    return factory(**_source_kwargs(name, settings, shop_api))
+    return factory(**_source_kwargs(name, settings, shop_api, meta_api))
 
 
 DESTINATIONS = ("warehouse", "lake")
@@ -130,14 +149,18 @@ def suppression_list(settings: Settings) -> set[str]:
 
 
 def run_source(
-    name: str, settings: Settings, shop_api: ShopApi | None = None, destination: str = "warehouse"
+    name: str,
+    settings: Settings,
+    shop_api: ShopApi | None = None,
+    destination: str = "warehouse",
+    meta_api: MetaApi | None = None,
 ) -> SourceRun:
     """Extract, normalise and load one source; returns the rows written per table. Records of
     suppressed people are dropped on the way and counted in `_load_stats.rows_suppressed`."""
     started = time.perf_counter()
     suppressed = suppression_list(settings)
     pipeline = make_pipeline(name, settings, destination)
-    source = make_source(name, settings, shop_api)
+    source = make_source(name, settings, shop_api, meta_api)
     if suppressed:
         add_suppression_steps(source, name, hasher_for(settings.duckdb_path), suppressed)
     try:
