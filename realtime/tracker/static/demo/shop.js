@@ -12,8 +12,13 @@
   var query = new URLSearchParams(window.location.search);
 
   function cart() {
-    try { return JSON.parse(localStorage.getItem('demo_cart')) || { id: newId('cart'), items: [] }; }
-    catch (e) { return { id: newId('cart'), items: [] }; }
+    var value = null;
+    try { value = JSON.parse(localStorage.getItem('demo_cart')); } catch (e) { value = null; }
+    if (!value || !value.id || !Array.isArray(value.items)) {
+      value = { id: newId('cart'), items: [] };
+      localStorage.setItem('demo_cart', JSON.stringify(value));
+    }
+    return value;
   }
   function saveCart(value) { localStorage.setItem('demo_cart', JSON.stringify(value)); showCount(); }
   function newId(prefix) { return prefix + '-' + Math.random().toString(36).slice(2, 12); }

@@ -1,0 +1,183 @@
+"""A visitor lands on the demo shop from a paid search ad (utm_* and a gclid), browses, adds to cart,
+logs in and orders, in Chromium: every event reaches the spool through analytics.js without a request to
+another host, then the warehouse, where the anonymous session is stitched to the customer."""
+
+import time
+from urllib.parse import urlsplit
+
+import duckdb
+import pytest
+
+from realtime.loader import load_batch
+from tests.browser.conftest import ARTIFACTS, RequestLog, stop
+from tests.privacy.conftest import copy_warehouse
+from tests.realtime.conftest import KEY_NAME, spooled
+
+UTM = {"utm_source": "google", "utm_medium": "cpc", "utm_campaign": "browser-journey", "utm_term": "trail shoes"}
+GCLID = "Cj0KCQ-browser-journey-42"
+JOURNEY = [
+    ("page", None),  # landing
+    ("page", None),  # product page
+    ("track", "Product Viewed"),
+    ("track", "Product Added"),
+    ("page", None),  # login page
+    ("identify", None),
+    ("track", "Signed In"),
+    ("page", None),  # cart
+    ("track", "Order Completed"),
+]
+
+
+def _customer(settings) -> tuple[str, str, str]:
+    """(customer_id, user_id, email) of a demo customer holding one linkable user id and email."""
+    with duckdb.connect(str(settings.duckdb_path)) as con:
+        rows = con.execute(
+            """
+            select u.customer_id, u.identifier_value, e.identifier_value
+            from marts.customer_identities as u
+            inner join marts.customer_identities as e
+                on u.customer_id = e.customer_id and e.identifier_type = 'email' and e.is_linkable
+            where u.identifier_type = 'user_id' and u.is_linkable
+            order by u.customer_id, e.identifier_value
+            limit 1
+            """
+        ).fetchall()
+    assert rows, "the demo warehouse has no customer with a user id and an email"
+    return rows[0]
+
+
+def _wait_for(spool_dir, count: int, page=None, timeout: float = 15.0) -> list[dict]:
+    """The spooled events once there are `count`. While a page is open, wait through Playwright: its route
+    handler (which lets each request through) only runs while the test is inside a Playwright call."""
+    deadline = time.monotonic() + timeout
+    while True:
+        events = spooled(spool_dir)
+        if len(events) >= count or time.monotonic() > deadline:
+            return events
+        if page is not None:
+            page.wait_for_timeout(100)
+        else:
+            time.sleep(0.1)
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"journey-{name}.png"), full_page=True)
+
+
+@pytest.mark.e2e
+def test_a_paid_search_visit_reaches_the_warehouse_stitched_to_the_customer(
+    chromium, collector, demo_warehouse, tmp_path
+):
+    base, spool_dir, process = collector
+    settings = copy_warehouse(demo_warehouse, tmp_path / "warehouse")
+    customer_id, user_id, email = _customer(settings)
+
+    context = chromium.new_context()
+    requests = RequestLog({urlsplit(base).netloc})
+    requests.attach(context)
+    page = context.new_page()
+    landing = f"{base}/demo/?" + "&".join(f"{k}={v.replace(' ', '+')}" for k, v in UTM.items()) + f"&gclid={GCLID}"
+    page.goto(landing)
+    assert _wait_for(spool_dir, 1, page), "the landing page view never reached the collector"
+    _shot(page, "1-landing")
+
+    page.click("a[data-sku=SKU-1002]")
+    page.wait_for_selector("#add-to-cart")
+    page.click("#add-to-cart")
+    page.wait_for_selector("text=Added")
+    _shot(page, "2-product")
+
+    page.click("#nav-login")
+    page.fill("#email", email)
+    page.fill("#user-id", user_id)
+    page.fill("#password", "correct horse battery staple")
+    _shot(page, "3-login")
+    page.click("#login")
+    page.wait_for_url("**/demo/?view=cart")
+    page.wait_for_selector("#checkout")
+    _shot(page, "4-cart")
+    page.click("#checkout")
+    page.wait_for_selector("#order-done")
+    _shot(page, "5-ordered")
+    anonymous_id = page.evaluate("async () => (await window.analytics.user()).anonymousId()")
+    events = _wait_for(spool_dir, len(JOURNEY), page)
+    context.close()
+
+    # -- the spool: the journey, in order, one anonymous id, the campaign on the landing page -----------
+    assert [(e["type"], e.get("event")) for e in events] == JOURNEY
+    assert {e["anonymousId"] for e in events} == {anonymous_id}
+    assert {e["keyId"] for e in events} == {KEY_NAME} and not any("writeKey" in e for e in events)
+    first = events[0]
+    assert first["context"]["campaign"] == {
+        "source": "google",
+        "medium": "cpc",
+        "name": "browser-journey",
+        "term": "trail shoes",
+    }
+    assert first["properties"]["gclid"] == GCLID
+    assert GCLID in first["context"]["page"]["url"]
+    assert first["context"]["library"]["name"] == "analytics.js"
+    identify = events[5]
+    assert identify["userId"] == user_id and identify["traits"]["email"] == email
+    assert all(e.get("userId") == user_id for e in events[5:])
+    order = events[-1]["properties"]
+    assert order["revenue"] == 59 and order["currency"] == "EUR" and order["products"][0]["sku"] == "SKU-1002"
+
+    # -- no request left for another host ------------------------------------------------------------
+    assert requests.foreign == []
+    assert {urlsplit(url).netloc for url in requests.urls} == {urlsplit(base).netloc}
+    assert any(urlsplit(url).path == "/v1/projects/wk_test_secret_1234/settings" for url in requests.urls)
+
+    # -- the warehouse: loaded, and the browser is now part of the customer ----------------------------
+    stop(process, spool_dir)  # closes the open spool file
+    result = load_batch(settings, spool_dir, build=True)
+    assert result.files_moved == 1 and result.rows_loaded == len(JOURNEY)
+    message_ids = [e["messageId"] for e in events]
+    with duckdb.connect(str(settings.duckdb_path)) as con:
+        loaded = con.execute(
+            "select message_id, context_campaign_source, context_campaign_name from raw_web.events"
+            " where anonymous_id = ? order by timestamp",
+            [anonymous_id],
+        ).fetchall()
+        assert sorted(row[0] for row in loaded) == sorted(message_ids)
+        assert ("google", "browser-journey") in {(row[1], row[2]) for row in loaded}
+        owners = con.execute(
+            "select distinct customer_id from marts.customer_identities"
+            " where identifier_type = 'anonymous_id' and identifier_value = ?",
+            [anonymous_id],
+        ).fetchall()
+        assert owners == [(customer_id,)], "the anonymous session is not stitched to the customer who logged in"
+        records = con.execute(
+            "select source_record_id, customer_id from marts.customer_source_records"
+            " where source = 'web' and source_record_id in (select unnest(?::varchar[]))",
+            [message_ids],
+        ).fetchall()
+        assert sorted(records) == sorted((message_id, customer_id) for message_id in message_ids)
+        _assert_touchpoint(con, customer_id)
+
+
+def _assert_touchpoint(con, customer_id: str) -> None:
+    """The paid search touch is attributed to the customer, once the marketing marts exist."""
+    tables = {
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    }
+    if "customer_touchpoints" not in tables:
+        return
+    columns = {
+        name
+        for (name,) in con.execute(
+            "select column_name from information_schema.columns"
+            " where table_schema = 'marts' and table_name = 'customer_touchpoints'"
+        ).fetchall()
+    }
+    rows = con.execute("select * from marts.customer_touchpoints where customer_id = ?", [customer_id]).fetchall()
+    names = [d[0] for d in con.description]
+    touches = [dict(zip(names, row, strict=True)) for row in rows]
+    assert any(
+        GCLID in {str(v) for v in touch.values()} or "browser-journey" in {str(v) for v in touch.values()}
+        for touch in touches
+    ), f"no touchpoint from the browser visit among {len(touches)} ({sorted(columns)})"
