@@ -55,6 +55,12 @@ loyalty_members as (
         [['loyalty_card', 'loyalty_card_number'], ['email', 'email', 'email_raw'], ['phone', 'phone', 'phone_raw']]) }}
 ),
 
+-- a lead-form fill gives the email and phone its person typed: a lead who later buys joins the customer
+social_leads as (
+    {{ cdp.identifier_observations(ref('stg_social__leads'), 'social', 'leads', 'lead_id', 'created_at',
+        [['email', 'email', 'email_raw'], ['phone', 'phone', 'phone_raw']]) }}
+),
+
 unioned as (
     select * from shop_customers
     union all
@@ -73,6 +79,8 @@ unioned as (
     select * from support_tickets
     union all
     select * from loyalty_members
+    union all
+    select * from social_leads
 ),
 
 final as (

@@ -63,6 +63,12 @@ rfm as (
 
 ),
 
+marketing_traits as (
+
+    select * from {{ ref('int_customer_marketing_traits') }}
+
+),
+
 customers as (
 
     select distinct customer_id from records
@@ -188,6 +194,15 @@ final as (
         rfm.rfm_monetary_score,
         coalesce(rfm.rfm_segment, 'no purchases') as rfm_segment,
 
+        -- marketing: acquisition, last paid touch, lead source
+        marketing_traits.acquisition_channel,
+        marketing_traits.acquisition_campaign,
+        marketing_traits.last_paid_touch_at,
+        marketing_traits.last_paid_channel,
+        marketing_traits.last_paid_campaign,
+        marketing_traits.lead_source,
+        marketing_traits.first_lead_at,
+
         {{ cdp.as_of() }} as traits_as_of
     from customers
     left join seen
@@ -216,6 +231,8 @@ final as (
         on customers.customer_id = support_traits.customer_id
     left join rfm
         on customers.customer_id = rfm.customer_id
+    left join marketing_traits
+        on customers.customer_id = marketing_traits.customer_id
 
 )
 

@@ -12,7 +12,7 @@
 
 {%- set segment_models = [
     'cart_abandoners', 'category_enthusiasts', 'high_value_customers', 'lapsed_customers', 'loyalty_vips',
-    'subscribers_never_bought', 'win_back',
+    'subscribers_never_bought', 'win_back', 'paid_social_single_order',
 ] %}
 
 with
