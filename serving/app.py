@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from cdp.errors import ConfigError
 from serving import lookup
+from serving.changes import MAX_CHANGES_PER_PAGE, read_changes
 from serving.openapi import docs_html, openapi_spec
 from serving.personalization import (
     DEFAULT_CONFIG_PATH,
@@ -197,6 +198,19 @@ def create_app(settings: ApiSettings) -> Starlette:
         headers.update({"Access-Control-Allow-Methods": "GET", "Access-Control-Max-Age": "600"})
         return Response(status_code=204, headers=headers)
 
+    async def changes(request: Request) -> Response:
+        if not authorized(request):
+            return _error(401, "unauthorized", "send `Authorization: Bearer <token>`", {"WWW-Authenticate": "Bearer"})
+        after, limit = request.query_params.get("after", "0"), request.query_params.get("limit", "100")
+        if not after.isdigit():
+            return _error(400, "bad_after", f"after `{after}` must be a change's seq (0 or more)")
+        if not limit.isdigit() or not 1 <= int(limit) <= MAX_CHANGES_PER_PAGE:
+            return _error(400, "bad_limit", f"limit `{limit}` must be 1 to {MAX_CHANGES_PER_PAGE}")
+        with snapshot() as c:
+            items = read_changes(c, int(after), int(limit))
+        next_after = items[-1]["seq"] if items else int(after)
+        return JSONResponse({"items": items, "next_after": next_after})
+
     async def health(request: Request) -> Response:
         with snapshot() as c:
             return JSONResponse({"status": "ok", "last_publish": lookup.last_publish(c)})
@@ -217,6 +231,7 @@ def create_app(settings: ApiSettings) -> Starlette:
         Route("/v1/profiles/{identifier}/events", profile_endpoint(listing("events", events_limit))),
         Route("/v1/personalize", personalize, methods=["GET"]),
         Route("/v1/personalize", personalize_preflight, methods=["OPTIONS"]),
+        Route("/v1/changes", changes),
         Route("/health", health),
         Route("/openapi.json", openapi),
         Route("/docs", docs),

@@ -3,6 +3,7 @@
 import html
 from typing import Any
 
+from serving.changes import CHANGE_TYPES, MAX_CHANGES_PER_PAGE
 from serving.lookup import IDENTIFIER_TYPES
 from serving.store import RECENT_EVENTS_PER_CUSTOMER
 
@@ -104,6 +105,18 @@ def openapi_spec() -> dict[str, Any]:
                         "amount_eur": {"type": ["number", "null"]},
                     },
                 },
+                "Change": {
+                    "type": "object",
+                    "properties": {
+                        "seq": {"type": "integer", "description": "increasing; ask for `after` the last one seen"},
+                        "changed_at": {"type": "string", "format": "date-time"},
+                        "customer_id": {"type": "string"},
+                        "change_type": {"type": "string", "enum": list(CHANGE_TYPES)},
+                        "name": {"type": ["string", "null"], "description": "the trait or segment"},
+                        "old_value": {"description": "trait value before (null for contact details)"},
+                        "new_value": {"description": "trait value after (null for contact details)"},
+                    },
+                },
                 "Personalization": {
                     "type": "object",
                     "properties": {
@@ -161,6 +174,29 @@ def openapi_spec() -> dict[str, Any]:
                             },
                         },
                         "400": _ERROR,
+                    },
+                }
+            },
+            "/v1/changes": {
+                "get": {
+                    **_SECURED,
+                    "summary": "Trait and segment changes recorded by each publish, oldest first",
+                    "parameters": [
+                        {"name": "after", "in": "query", "required": False, "schema": {"type": "integer"}},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_CHANGES_PER_PAGE},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "`items`, and `next_after` to pass as `after` on the next call",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        "400": _ERROR,
+                        "401": _ERROR,
                     },
                 }
             },

@@ -6,17 +6,20 @@ has (a customer merged away, a segment left). All writes go in one SQLite transa
 the previous publish or this one, never a mix. The warehouse is opened read-only.
 """
 
+import hashlib
+import json
 import logging
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
 from cdp.config import Settings
 from cdp.warehouse import open_warehouse
+from serving import changes as change_events
 from serving.store import (
     DOCUMENT_TABLES,
     RECENT_EVENTS_PER_CUSTOMER,
@@ -133,6 +136,7 @@ class PublishResult:
     store: Path
     tables: dict[str, TableCounts] = field(default_factory=dict)
     seconds: float = 0.0
+    changes: int = 0  # change events recorded (serving.changes)
 
     @property
     def rows_written(self) -> int:
@@ -145,8 +149,15 @@ def _batches(cursor: duckdb.DuckDBPyConnection) -> Iterator[list[tuple]]:
 
 
 def _publish_documents(
-    warehouse: duckdb.DuckDBPyConnection, store: sqlite3.Connection, table: str, sql: str
+    warehouse: duckdb.DuckDBPyConnection,
+    store: sqlite3.Connection,
+    table: str,
+    sql: str,
+    found: list[change_events.Change] | None = None,
 ) -> TableCounts:
+    """Write the documents whose hash changed, delete the ones gone; when `found` is a list and the table
+    has change events (profiles, segments), append what changed to it."""
+    differ = change_events.DIFFERS.get(table) if found is not None else None
     old = stored_hashes(store, table)
     counts = TableCounts()
     seen: set[tuple[str, ...]] = set()
@@ -159,8 +170,17 @@ def _publish_documents(
                 counts.unchanged += 1
             else:
                 changed.append((customer_id, body, content_hash))
+        if differ is not None and changed:
+            before = change_events.stored_bodies(store, table, [row[0] for row in changed])
+            for customer_id, body, _ in changed:
+                found.extend(differ(customer_id, before.get(customer_id), body))
         counts.upserted += apply_changes(store, table, changed, [])[0]
-    counts.deleted = apply_changes(store, table, [], [key for key in old if key not in seen])[1]
+    gone = [key for key in old if key not in seen]
+    if differ is not None and gone:
+        before = change_events.stored_bodies(store, table, [key[0] for key in gone])
+        for (customer_id,) in gone:
+            found.extend(differ(customer_id, before.get(customer_id), None))
+    counts.deleted = apply_changes(store, table, [], gone)[1]
     return counts
 
 
@@ -202,9 +222,15 @@ def publish(settings: Settings, store: Path | None = None) -> PublishResult:
         # One write transaction: readers (WAL) keep the previous snapshot until commit.
         writer.execute("begin immediate")
         try:
+            # the first publish into an empty store is the baseline: no change events (docs/serving.md)
+            baseline = writer.execute("select count(*) from publish_log").fetchall()[0][0] == 0
+            found: list[change_events.Change] | None = None if baseline else []
             for table, sql in queries.items():
-                result.tables[table] = _publish_documents(warehouse, writer, table, sql)
+                result.tables[table] = _publish_documents(warehouse, writer, table, sql, found)
             result.tables["identifiers"] = _publish_identifiers(warehouse, writer)
+            if found:
+                result.changes = change_events.record(writer, started.isoformat(), found)
+            change_events.prune(writer, (started - timedelta(days=change_events.CHANGES_KEPT_DAYS)).isoformat())
             writer.execute(
                 "insert into publish_log (published_at, traits_as_of, rows_upserted, rows_deleted) values (?, ?, ?, ?)",
                 [
@@ -224,3 +250,79 @@ def publish(settings: Settings, store: Path | None = None) -> PublishResult:
     result.seconds = (datetime.now(UTC) - started).total_seconds()
     log.info("published %s rows into %s in %.1fs", result.rows_written, result.store, result.seconds)
     return result
+
+
+# The web events in the given landing files (as the loader names them: `events/spool-<name>.jsonl`),
+# typed and described as the timeline does (int_web_events_described), newest first.
+NEW_EVENTS_SQL = f"""
+select anonymous_id, user_id, {_iso("occurred_at")} as occurred_at, event_type, event_description, sku
+from intermediate.int_web_events_described
+where file_name in (select unnest(cast(? as varchar[]))) and occurred_at <= current_timestamp
+order by occurred_at desc, event_id
+"""
+
+
+def publish_new_events(settings: Settings, file_names: list[str], store: Path | None = None) -> int:
+    """The fast path of the real-time loader: put the events of files just loaded on the `events` documents
+    of the customers they belong to, before any dbt run, so a profile shows its newest events within
+    seconds. Customers are found through the store's identifiers (user id first, then anonymous id);
+    events of visitors the store does not know wait for the next full publish, which also replaces these
+    provisional documents with the timeline's. Returns how many events were placed."""
+    path = store or store_path(settings)
+    if not file_names or not path.exists():
+        return 0
+    warehouse = open_warehouse(settings, read_only=True)
+    try:
+        if not warehouse.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema = 'intermediate' and table_name = 'int_web_events_described'"
+        ).fetchall()[0][0]:
+            return 0  # not built yet: the first build publishes everything
+        rows = warehouse.execute(NEW_EVENTS_SQL, [file_names]).fetchall()
+    finally:
+        warehouse.close()
+    if not rows:
+        return 0
+    writer = connect_writer(path)
+    try:
+        writer.execute("begin immediate")
+        try:
+            placed = _place_events(writer, rows)
+            writer.execute("commit")
+        except BaseException:
+            writer.execute("rollback")
+            raise
+    finally:
+        writer.close()
+    return placed
+
+
+def _place_events(writer: sqlite3.Connection, rows: list[tuple]) -> int:
+    from serving.lookup import resolve  # the API's own resolution, so both agree on who is who
+
+    per_customer: dict[str, list[dict]] = {}
+    for anonymous_id, user_id, occurred_at, event_type, event_description, sku in rows:
+        customer_id = (user_id and resolve(writer, "user_id", user_id)) or (
+            anonymous_id and resolve(writer, "anonymous_id", anonymous_id)
+        )
+        if customer_id:
+            per_customer.setdefault(customer_id, []).append(
+                {
+                    "occurred_at": occurred_at,
+                    "source": "web",
+                    "event_type": event_type,
+                    "event_description": event_description,
+                    "sku": sku,
+                    "amount_eur": None,
+                }
+            )
+    changed = []
+    for customer_id, new_events in per_customer.items():
+        (old_body,) = writer.execute("select body from events where customer_id = ?", [customer_id]).fetchone() or (
+            "[]",
+        )
+        merged = sorted([*new_events, *json.loads(old_body)], key=lambda e: e["occurred_at"], reverse=True)
+        body = json.dumps(merged[:RECENT_EVENTS_PER_CUSTOMER], separators=(",", ":"))
+        changed.append((customer_id, body, hashlib.md5(body.encode()).hexdigest()))
+    apply_changes(writer, "events", changed, [])
+    return sum(len(events) for events in per_customer.values())

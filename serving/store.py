@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from cdp.config import Settings
+from serving.changes import CHANGES_SCHEMA
 from serving.errors import StoreMissingError
 
 # Tables of per-customer JSON documents, keyed on customer_id.
@@ -59,6 +60,7 @@ def connect_writer(path: Path) -> sqlite3.Connection:
     for table in DOCUMENT_TABLES:
         conn.execute(SCHEMA.format(table=table))
     conn.executescript(IDENTIFIERS_SCHEMA)
+    conn.executescript(CHANGES_SCHEMA)
     return conn
 
 

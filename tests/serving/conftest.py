@@ -53,3 +53,15 @@ def store_db(published: Published):
 def client(published: Published) -> TestClient:
     app = create_app(ApiSettings(store=published.store, tokens=(TOKEN, OTHER_TOKEN), allowed_origins=(SHOP_ORIGIN,)))
     return TestClient(app)
+
+
+@pytest.fixture
+def changed_warehouse(published: Published, tmp_path):
+    """A copy of the warehouse and of its published store, for a test that edits the marts."""
+    settings = copy_warehouse(published.settings, tmp_path / "warehouse.duckdb")
+    store = tmp_path / "serving.sqlite"
+    source = sqlite3.connect(published.store)
+    source.backup(target := sqlite3.connect(store))
+    source.close()
+    target.close()
+    return settings, store

@@ -3,10 +3,8 @@
 import sqlite3
 
 import duckdb
-import pytest
 
 from serving import publish
-from tests.customer360.conftest import copy_warehouse
 from tests.serving.conftest import Published
 
 
@@ -32,18 +30,6 @@ def test_second_publish_without_changes_writes_nothing(published: Published) -> 
     again = publish(published.settings, published.store)
     assert again.rows_written == 0
     assert again.tables["profiles"].unchanged == published.first.tables["profiles"].upserted
-
-
-@pytest.fixture
-def changed_warehouse(published: Published, tmp_path):
-    """A copy of the warehouse and of its published store, for a test that edits the marts."""
-    settings = copy_warehouse(published.settings, tmp_path / "warehouse.duckdb")
-    store = tmp_path / "serving.sqlite"
-    source = sqlite3.connect(published.store)
-    source.backup(target := sqlite3.connect(store))
-    source.close()
-    target.close()
-    return settings, store
 
 
 def test_a_changed_customer_is_the_only_one_published(changed_warehouse) -> None:

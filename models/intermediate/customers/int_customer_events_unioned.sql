@@ -24,7 +24,7 @@ refunds as (
 
 web_events as (
 
-    select * from {{ ref('stg_web__events') }}
+    select * from {{ ref('int_web_events_described') }}
 
 ),
 
@@ -73,12 +73,8 @@ record_events as (
         event_id as source_record_id,
         event_id,
         occurred_at,
-        case
-            when event_name is not null then lower(replace(event_name, ' ', '_'))
-            when event_type = 'screen' and sku is not null then 'product_viewed'
-            else event_type
-        end as event_type,
-        coalesce(sku, page_name, page_path, event_name, event_type) as event_description,
+        event_type,
+        event_description,
         sku,
         cast(null as decimal(18, 2)) as amount_eur
     from web_events
