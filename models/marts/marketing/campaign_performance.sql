@@ -100,12 +100,19 @@ final as (
         {%- for model in models %}
         cast(attributed_orders_{{ model }} as double) as attributed_orders_{{ model }},
         cast(attributed_revenue_eur_{{ model }} as decimal(18, 2)) as attributed_revenue_eur_{{ model }},
-        case when spend_eur > 0 then cast(attributed_revenue_eur_{{ model }} / spend_eur as double) end
-            as roas_{{ model }},
+        -- from the rounded figures, so that a reader of the row gets the same ratio
+        case
+            when cast(spend_eur as decimal(18, 2)) > 0
+                then
+                    cast(cast(attributed_revenue_eur_{{ model }} as decimal(18, 2)) as double)
+                    / cast(cast(spend_eur as decimal(18, 2)) as double)
+        end as roas_{{ model }},
         {%- endfor %}
         cast(acquired_customers as double) as acquired_customers,
-        case when acquired_customers > 0 then cast(spend_eur / acquired_customers as decimal(18, 2)) end
-            as cost_per_acquired_customer_eur
+        case
+            when acquired_customers > 0
+                then cast(cast(spend_eur as decimal(18, 2)) / acquired_customers as decimal(18, 2))
+        end as cost_per_acquired_customer_eur
     from joined
 
 )
