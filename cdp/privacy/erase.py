@@ -43,6 +43,7 @@ RAW_RECORD_KEYS: dict[tuple[str, str], tuple[str, str]] = {
     ("esp", "events"): ("events", "event_id"),
     ("support", "tickets"): ("tickets", "id"),
     ("loyalty", "members"): ("members", "card_number"),
+    ("social", "leads"): ("leads", "lead_id"),
 }
 # (source, raw table) -> child tables that point at their parent by a column, not dlt's `_dlt_root_id`.
 RAW_CHILD_KEYS: dict[tuple[str, str], list[tuple[str, str]]] = {

@@ -53,6 +53,7 @@ IDENTIFIER_COLUMNS: dict[tuple[str, str], dict[str, str]] = {
     ("esp", "events"): {"subscriber_id": "esp_subscriber_id", "email": "email"},
     ("support", "tickets"): {"requester__email": "email", "requester__phone": "phone"},
     ("loyalty", "members"): {"card_number": "loyalty_card", "email": "email", "phone": "phone"},
+    ("social", "leads"): {"email": "email", "phone_number": "phone"},
 }
 
 
