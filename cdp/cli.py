@@ -109,7 +109,7 @@ def generate(
     out: Path | None = typer.Option(None, help="Landing folder (default: CDP_LANDING_DIR or data/landing)."),
     end_date: str | None = typer.Option(None, help="Last day of the generated history, YYYY-MM-DD (default today)."),
 ) -> None:
-    """Generate realistic, messy demo data for eight source systems."""
+    """Generate realistic, messy demo data for ten source systems."""
     try:
         _do_generate(_settings(), customers, seed, out, date.fromisoformat(end_date) if end_date else None)
     except CdpError as exc:
@@ -120,7 +120,9 @@ def generate(
 def ingest_command(
     source: list[str] | None = typer.Option(None, "--source", "-s", help=f"One of {', '.join(SOURCE_NAMES)}."),
     local_shop_api: bool = typer.Option(
-        True, help="Serve the landing shop files through the local shop API (demo); off: use .dlt config."
+        True,
+        help="Serve the landing shop, ads and lead files through the local shop and Meta APIs (demo); "
+        "off: use .dlt config.",
     ),
     destination: str = typer.Option("warehouse", help="warehouse (DuckDB) or lake (Parquet, for Spark)."),
 ) -> None:
@@ -208,9 +210,17 @@ def run() -> None:
 def demo(
     customers: int = typer.Option(1000, help="Known customers to generate."),
     seed: int = typer.Option(42, help="Random seed."),
+    live: bool = typer.Option(
+        False, "--live", help="Then start collector, loader and profile API and replay web sessions through them."
+    ),
+    seconds: float = typer.Option(60.0, help="With --live: how long to replay sessions."),
 ) -> None:
-    """Generate demo data, run the whole pipeline and print a summary."""
+    """Generate demo data, run the whole pipeline and print a summary (with --live: on an existing demo, only
+    the live part)."""
     settings = _settings()
+    if live and settings.duckdb_path.exists():
+        _live_demo(settings, seconds)
+        return
     timings = StageTimings()
     try:
         with timings.stage("generate"):
@@ -223,6 +233,39 @@ def demo(
         _fail(exc)
     _print_summary(settings)
     _print_timings(timings)
+    if live:
+        _live_demo(settings, seconds)
+
+
+def _live_demo(settings: Settings, seconds: float) -> None:
+    from realtime.live import free_port, live_env, pick_sessions, profile_summary, replay, run_stack
+    from serving import publish, store_path
+
+    try:
+        if not store_path(settings).exists():
+            publish(settings)
+        sessions = pick_sessions(settings, count=max(4, int(seconds / 2)))
+        if not sessions:
+            _fail(CdpError("The demo's web events have no sessions of known users to replay; run `cdp demo` first"))
+        spool = settings.duckdb_path.parent / "spool"
+        ports = free_port(), free_port()
+        console.print(
+            f"starting collector (:{ports[0]}), loader and profile API (:{ports[1]}); "
+            f"replaying {len(sessions)} sessions over {seconds:g} s through the Segment client"
+        )
+        with run_stack(
+            settings, spool, ports[0], ports[1], loader_interval_s=1.0, rotate_seconds=1.0, env=live_env()
+        ) as stack:
+            report = replay(stack, sessions, seconds, on_progress=lambda line: console.print(line, style="dim"))
+            lines = profile_summary(stack, report.pending[-1].user_id if report.pending else sessions[0].user_id)
+    except CdpError as exc:
+        _fail(exc)
+    table = Table("figure", "value", title="Live: collector acknowledgement to profile API")
+    for name, value in report.rows():
+        table.add_row(name, value)
+    console.print(table)
+    for line in lines:
+        console.print(line)
 
 
 @app.command()
@@ -382,8 +425,44 @@ def privacy_retention(
     _do_retention(_settings(), moment)
 
 
-serve_app = typer.Typer(help="Run the local servers.", no_args_is_help=True)
+serve_app = typer.Typer(help="Run the local servers; without a command, the real-time stack together.")
 app.add_typer(serve_app, name="serve")
+
+
+@serve_app.callback(invoke_without_command=True)
+def serve_all(
+    ctx: typer.Context,
+    collect_port: int = typer.Option(8088, help="Port of the collection API."),
+    profiles_port: int = typer.Option(8766, help="Port of the profile API."),
+    interval: float = typer.Option(15.0, help="Seconds between the loader's micro-batches."),
+) -> None:
+    """Collector, loader and profile API together (three processes) until interrupted. Keys from
+    CDP_COLLECT_WRITE_KEYS, tokens from CDP_PROFILE_API_TOKENS."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import os
+    import time
+
+    from realtime.config import WRITE_KEYS_ENV, default_spool_dir
+    from realtime.live import run_stack
+    from serving.app import TOKENS_ENV
+
+    settings = _settings()
+    for variable in (WRITE_KEYS_ENV, TOKENS_ENV):
+        if not os.environ.get(variable):
+            _fail(CdpError(f"Set {variable} first (see docs/realtime.md)"))
+    try:
+        with run_stack(settings, default_spool_dir(settings), collect_port, profiles_port, interval) as stack:
+            console.print(
+                f"collecting on {stack.collector_url}, profiles on {stack.api_url} (docs at /docs), loading every "
+                f"{interval:g}s; logs in {settings.duckdb_path.parent / 'logs'}. Ctrl-C stops all three."
+            )
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        console.print("stopped")
+    except CdpError as exc:
+        _fail(exc)
 
 
 @app.command("publish")
@@ -438,6 +517,23 @@ def serve_shop_api(
     run_shop_api(_settings().landing_dir / "shop", token, host=host, port=port, rate_per_s=rate_per_s)
 
 
+@serve_app.command("meta-api")
+def serve_meta_api(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8766, help="Port to listen on."),
+    calls_per_minute: int = typer.Option(200, help="Calls per minute allowed per token (Graph error 17 beyond)."),
+) -> None:
+    """Serve data/landing/ads/meta and social through the local Meta Graph API (token from CDP_META_ACCESS_TOKEN)."""
+    import os
+
+    from cdp.local_apis.meta import run_meta_api
+
+    token = os.environ.get("CDP_META_ACCESS_TOKEN")
+    if not token:
+        _fail(CdpError("Set CDP_META_ACCESS_TOKEN to the token clients must send as `access_token`"))
+    run_meta_api(_settings().landing_dir, token, host=host, port=port, calls_per_window=calls_per_minute)
+
+
 @serve_app.command("collect")
 def serve_collect(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
@@ -463,6 +559,9 @@ def serve_load_command(
     build: bool = typer.Option(True, help="Run dbt build after a batch that loaded rows."),
     publish: bool = typer.Option(True, help="After the build, publish changes to the profile API's store."),
     batches: int | None = typer.Option(None, help="Stop after this many batches (default: run until stopped)."),
+    full_build_every: float = typer.Option(
+        3600.0, help="Seconds between whole `dbt build`s (with tests); other batches run the micro_batch selector."
+    ),
 ) -> None:
     """Load the collector's closed spool files into the warehouse every few seconds (the single writer)."""
     from realtime.config import default_spool_dir
@@ -476,12 +575,20 @@ def serve_load_command(
             f"batch: {result.files_moved} files, {result.rows_loaded:,} rows in {result.seconds_load:.1f}s"
             + (f", build {result.seconds_build:.1f}s" if result.seconds_build else "")
             + (f", published {result.rows_published:,} rows" if result.seconds_publish else "")
+            + (f", {result.changes:,} change events" if result.changes else "")
         )
 
     console.print(f"loading [bold]{folder}[/bold] every {interval:g}s into {settings.duckdb_path}")
     try:
         serve_load(
-            settings, folder, interval_s=interval, build=build, publish=publish, batches=batches, on_batch=report
+            settings,
+            folder,
+            interval_s=interval,
+            build=build,
+            publish=publish,
+            batches=batches,
+            on_batch=report,
+            full_build_every_s=full_build_every,
         )
     except CdpError as exc:
         _fail(exc)
