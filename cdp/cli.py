@@ -520,7 +520,7 @@ def serve_shop_api(
 @serve_app.command("meta-api")
 def serve_meta_api(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-    port: int = typer.Option(8766, help="Port to listen on."),
+    port: int = typer.Option(8767, help="Port to listen on."),
     calls_per_minute: int = typer.Option(200, help="Calls per minute allowed per token (Graph error 17 beyond)."),
 ) -> None:
     """Serve data/landing/ads/meta and social through the local Meta Graph API (token from CDP_META_ACCESS_TOKEN)."""

@@ -60,7 +60,7 @@ LEAD_FIELDS = (
 DEFAULT_LEAD_FIELDS = ("id", "created_time", "field_data")
 # Meta caps a time_range at 37 months back.
 MAX_RANGE_DAYS = 37 * 31
-DEFAULT_PORT = 8766
+DEFAULT_PORT = 8767
 
 log = logging.getLogger(__name__)
 
