@@ -21,7 +21,8 @@ from cdp.pipeline import ingest
 pytestmark = pytest.mark.spark
 
 # the marts users query; each is compared whole, ordered by every column
-MARTS = ["customer_profiles", "customer_identities", "customer_source_records", "customer_consents"]
+MARTS = ["customer_profiles", "customer_identities", "customer_source_records", "customer_consents",
+         "customer_touchpoints", "order_attribution", "campaign_performance"]
 OPTIONAL_MARTS = ["segment_memberships"]
 FLOAT_TOLERANCE = 1e-6
 
