@@ -331,7 +331,7 @@ def create_app(config: CollectorConfig) -> Starlette:
 
     # Browsers on the configured site origins may call the API (analytics.js sends a Basic auth header,
     # so a preflight comes first); without origins, no middleware sits in front of the endpoints.
-    middleware = [cors_middleware(config.site_origins)] if config.site_origins else []
+    middleware = cors_middleware(config.site_origins) if config.site_origins else []
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.collector = collector
     return app

@@ -7,6 +7,7 @@ log; a key given without a name is stored as `key_` plus the first 12 hex digits
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,8 @@ SPOOL_DIR_ENV = "CDP_SPOOL_DIR"
 REDIRECT_HOSTS_ENV = "CDP_COLLECT_REDIRECT_HOSTS"
 SITE_ORIGINS_ENV = "CDP_COLLECT_SITE_ORIGINS"
 DEMO_WRITE_KEY_ENV = "CDP_COLLECT_DEMO_WRITE_KEY"
+
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 # Segment's limits: 32 KB per event (and per single-event call), 500 KB per batch request.
 MAX_EVENT_BYTES = 32 * 1024
@@ -83,6 +86,11 @@ class CollectorConfig:
     demo_write_key: str | None = None
 
     def __post_init__(self) -> None:
+        for origin in self.site_origins:
+            if not _ORIGIN.match(origin):
+                raise ConfigError(
+                    f"`{origin}` in {SITE_ORIGINS_ENV} is not an origin: write `https://host` or `http://host:port`"
+                )
         if self.demo_write_key is not None and self.demo_write_key not in self.write_keys:
             raise ConfigError(f"{DEMO_WRITE_KEY_ENV} must be one of the keys of {WRITE_KEYS_ENV}")
 

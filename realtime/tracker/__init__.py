@@ -19,14 +19,38 @@ from realtime.tracker.routes import tracker_routes
 __all__ = ["cors_middleware", "tracker_routes"]
 
 
-def cors_middleware(origins: tuple[str, ...]) -> Middleware:
+def cors_middleware(origins: tuple[str, ...]) -> list[Middleware]:
     """CORS for the site origins: the headers analytics.js sends (`Authorization` makes its POSTs
-    preflighted), no cookies; a day's preflight cache."""
-    return Middleware(
-        CORSMiddleware,
-        allow_origins=list(origins),
-        allow_methods=["GET", "POST"],
-        allow_headers=["Authorization", "Content-Type", "X-Retry-Count"],
-        allow_credentials=False,
-        max_age=86400,
-    )
+    preflighted), no cookies; a day's preflight cache. Starlette's CORS middleware edits the headers of
+    the response start message in place, and the API's answers reuse one constant message: each is
+    copied first, or one origin's grant would stick to every later answer."""
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Retry-Count"],
+            allow_credentials=False,
+            max_age=86400,
+        ),
+        Middleware(_CopyResponseStart),
+    ]
+
+
+class _CopyResponseStart:
+    """Hands the middleware above a private copy of each `http.response.start` message."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_copy(message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": list(message.get("headers", []))}
+            await send(message)
+
+        await self.app(scope, receive, send_copy)
