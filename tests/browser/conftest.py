@@ -61,11 +61,16 @@ class RequestLog:
     def __init__(self, allowed_netlocs: set[str]) -> None:
         self.allowed = allowed_netlocs
         self.urls: list[str] = []
+        self.methods: list[tuple[str, str]] = []
         self.foreign: list[str] = []
 
     def attach(self, context) -> None:
-        context.on("request", lambda request: self.urls.append(request.url))
+        context.on("request", self._seen)
         context.route("**/*", self._route)
+
+    def _seen(self, request) -> None:
+        self.urls.append(request.url)
+        self.methods.append((request.method, request.url))
 
     def _route(self, route) -> None:
         url = route.request.url
