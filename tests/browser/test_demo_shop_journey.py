@@ -6,8 +6,10 @@ import time
 from urllib.parse import urlsplit
 
 import duckdb
+import orjson
 import pytest
 
+from cdp.pipeline import ingest
 from realtime.loader import load_batch
 from tests.browser.conftest import ARTIFACTS, RequestLog, stop
 from tests.privacy.conftest import copy_warehouse
@@ -29,7 +31,8 @@ JOURNEY = [
 
 
 def _customer(settings) -> tuple[str, str, str]:
-    """(customer_id, user_id, email) of a demo customer holding one linkable user id and email."""
+    """(customer_id, user_id, email) of a demo customer holding one linkable user id (the webshop's
+    customer id, which the site sends as userId) and email."""
     with duckdb.connect(str(settings.duckdb_path)) as con:
         rows = con.execute(
             """
@@ -44,6 +47,47 @@ def _customer(settings) -> tuple[str, str, str]:
         ).fetchall()
     assert rows, "the demo warehouse has no customer with a user id and an email"
     return rows[0]
+
+
+def _shop_order(settings, order_event: dict, shop_customer_id: str, email: str) -> str:
+    """The webshop's own record of the order placed in the browser, as its API serves it (landing file
+    of the local shop API); returns its id."""
+    placed_at = order_event["timestamp"].replace("Z", "+00:00")
+    product = order_event["properties"]["products"][0]
+    order_id = 5609990000001
+    order = {
+        "id": order_id,
+        "order_number": 990001,
+        "email": email,
+        "phone": None,
+        "customer": {"id": int(shop_customer_id)},
+        "created_at": placed_at,
+        "updated_at": placed_at,
+        "processed_at": placed_at,
+        "cancelled_at": None,
+        "currency": "EUR",
+        "total_price": "59.00",
+        "subtotal_price": "59.00",
+        "total_tax": "9.42",
+        "total_discounts": "0.00",
+        "financial_status": "paid",
+        "source_name": "web",
+        "billing_address": None,
+        "line_items": [
+            {
+                "id": 14299990000001,
+                "sku": product["sku"],
+                "product_id": 8109990000001,
+                "title": product["name"],
+                "quantity": 1,
+                "price": "59.00",
+            }
+        ],
+        "refunds": [],
+    }
+    with (settings.landing_dir / "shop" / "orders.jsonl").open("ab") as orders:
+        orders.write(orjson.dumps(order) + b"\n")
+    return str(order_id)
 
 
 def _wait_for(spool_dir, count: int, page=None, timeout: float = 15.0) -> list[dict]:
@@ -131,6 +175,9 @@ def test_a_paid_search_visit_reaches_the_warehouse_stitched_to_the_customer(
 
     # -- the warehouse: loaded, and the browser is now part of the customer ----------------------------
     stop(process, spool_dir)  # closes the open spool file
+    # the shop backend records the order too: it reaches the warehouse through the shop source
+    shop_order_id = _shop_order(settings, events[-1], user_id, email)
+    ingest(settings, sources=["shop"])
     result = load_batch(settings, spool_dir, build=True)
     assert result.files_moved == 1 and result.rows_loaded == len(JOURNEY)
     message_ids = [e["messageId"] for e in events]
@@ -154,30 +201,48 @@ def test_a_paid_search_visit_reaches_the_warehouse_stitched_to_the_customer(
             [message_ids],
         ).fetchall()
         assert sorted(records) == sorted((message_id, customer_id) for message_id in message_ids)
-        _assert_touchpoint(con, customer_id)
+        touch_id = _assert_touchpoint(con, customer_id, landing_id=events[0]["messageId"])
+        _assert_attribution(con, customer_id, shop_order_id, touch_id)
 
 
-def _assert_touchpoint(con, customer_id: str) -> None:
-    """The paid search touch is attributed to the customer, once the marketing marts exist."""
-    tables = {
-        name
-        for (name,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts'"
-        ).fetchall()
-    }
-    if "customer_touchpoints" not in tables:
-        return
-    columns = {
-        name
-        for (name,) in con.execute(
-            "select column_name from information_schema.columns"
-            " where table_schema = 'marts' and table_name = 'customer_touchpoints'"
-        ).fetchall()
-    }
-    rows = con.execute("select * from marts.customer_touchpoints where customer_id = ?", [customer_id]).fetchall()
-    names = [d[0] for d in con.description]
-    touches = [dict(zip(names, row, strict=True)) for row in rows]
-    assert any(
-        GCLID in {str(v) for v in touch.values()} or "browser-journey" in {str(v) for v in touch.values()}
-        for touch in touches
-    ), f"no touchpoint from the browser visit among {len(touches)} ({sorted(columns)})"
+def _assert_touchpoint(con, customer_id: str, landing_id: str) -> None:
+    """The landing is the customer's paid search touch (marts.customer_touchpoints); attribution credits
+    it to no order placed before it (the demo's shop orders all precede the visit)."""
+    touches = con.execute(
+        "select touch_id, touch_type, channel, is_paid, ad_platform, utm_source, utm_medium, utm_campaign,"
+        " click_id_type, click_id, touched_at from marts.customer_touchpoints"
+        " where customer_id = ? and source = 'web' and source_record_id = ?",
+        [customer_id, landing_id],
+    ).fetchall()
+    assert len(touches) == 1, "the landing with utm_* and a gclid is not a touchpoint of the customer"
+    touch_id, touch_type, channel, is_paid, ad_platform, source, medium, campaign, id_type, click_id, at = touches[0]
+    assert (touch_type, channel, is_paid, ad_platform) == ("web_visit", "paid_search", True, "google_ads")
+    assert (source, medium, campaign) == ("google", "cpc", "browser-journey")
+    assert (id_type, click_id) == ("gclid", GCLID)
+    # the other browser events are not touches (no campaign on them)
+    (count,) = con.execute(
+        "select count(*) from marts.customer_touchpoints where customer_id = ? and source = 'web' and touched_at >= ?",
+        [customer_id, at],
+    ).fetchall()[0]
+    assert count == 1
+    (earlier,) = con.execute(
+        "select count(*) from marts.order_attribution where touch_id = ? and ordered_at < ?", [touch_id, at]
+    ).fetchall()[0]
+    assert earlier == 0
+    return touch_id
+
+
+def _assert_attribution(con, customer_id: str, order_id: str, touch_id: str) -> None:
+    """The shop order placed after the visit credits the paid search landing: all of it by last touch,
+    and it is one of the order's touches for the other models."""
+    rows = con.execute(
+        "select touch_id, channel, utm_campaign, order_revenue_eur, credit_last_touch, revenue_eur_last_touch"
+        " from marts.order_attribution where order_source = 'shop' and order_id = ? and customer_id = ?",
+        [order_id, customer_id],
+    ).fetchall()
+    credited = {row[0]: row for row in rows}
+    assert touch_id in credited, f"the order is not attributed to the browser landing ({sorted(credited)})"
+    _, channel, campaign, revenue, last_credit, last_revenue = credited[touch_id]
+    assert (channel, campaign) == ("paid_search", "browser-journey")
+    assert last_credit == 1.0 and last_revenue == revenue
+    assert sum(row[4] for row in rows) == 1.0
