@@ -2,14 +2,15 @@
 
 Each batch:
 
-1. moves the spool's closed files into the web source's landing folder (`landing/web/events/`,
-   renamed `spool-<name>.jsonl`; a rename on one file system is atomic, so a file is in exactly one
-   of the two places whatever happens);
-2. runs the web source's dlt pipeline, which reads only files it has not loaded (their fingerprints are
+1. with `publish`, places the events of the spool's closed files on the profiles of the customers they
+   belong to (the fast path, `realtime/fast_path.py`: read from the spool files, not the warehouse, by
+   a thread that keeps going while dbt runs, so events show within a second or two of their file closing);
+2. moves the closed files into the web source's landing folder (`landing/web/events/`, renamed
+   `spool-<name>.jsonl`; a rename on one file system is atomic, so a file is in exactly one of the two
+   places whatever happens);
+3. runs the web source's dlt pipeline, which reads only files it has not loaded (their fingerprints are
    in dlt's state, committed in the same load as the rows) and merges on `message_id`: a crash at any
    point loads each event exactly once — the next batch loads what the crashed one did not commit;
-3. with `publish`, puts the new events on the profiles of the customers they belong to at once (the
-   fast path, `serving.publish_new_events`: no dbt run in between);
 4. with `build`, runs the dbt models downstream of the web events (selector `micro_batch` in
    selectors.yml: identity — which redoes only the part of the graph the batch touched —, customer 360
    and segments, without model training or data tests), and every `full_build_every_s` a whole
@@ -22,18 +23,22 @@ The loader is the warehouse's single writer: it holds the writer lock (`cdp.lock
 
 import logging
 import os
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 from cdp.config import Settings
 from cdp.lock import warehouse_lock
+from realtime.fast_path import SpoolTail
 
 log = logging.getLogger(__name__)
 
 SPOOL_PREFIX = "spool-"
 MICRO_BATCH_SELECTOR = "micro_batch"
+FIRST_BATCH_SELECTOR = "web_downstream"
 FULL_BUILD_EVERY_S = 3600.0
 
 
@@ -51,16 +56,14 @@ class BatchResult:
 
 
 def move_closed_files(spool_dir: Path, landing_dir: Path) -> list[str]:
-    """Move every closed spool file into the web landing folder; returns their names there, relative to
-    the web source's folder (`events/spool-<name>.jsonl`, as the raw table's `_file_name` has them)."""
+    """Move every closed spool file into the web landing folder (as `spool-<name>`); returns their names."""
     closed = Path(spool_dir) / "closed"
     target = Path(landing_dir) / "web" / "events"
     target.mkdir(parents=True, exist_ok=True)
     moved = []
     for path in sorted(closed.glob("*.jsonl")) if closed.is_dir() else []:
-        name = f"{SPOOL_PREFIX}{path.name}"
-        os.replace(path, target / name)
-        moved.append(f"events/{name}")
+        os.replace(path, target / f"{SPOOL_PREFIX}{path.name}")
+        moved.append(path.name)
     return moved
 
 
@@ -78,14 +81,17 @@ class Builder:
         """One dbt run; returns whether it was a whole `dbt build`."""
         from cdp.build import parse, run_dbt
 
-        if self._manifest is None:
+        first = self._manifest is None
+        if first:
             self._manifest = parse(self.settings)
         full = time.monotonic() - self.last_full_build >= self.full_build_every_s
         if full:
             run_dbt(self.settings, "build", quiet=True, manifest=self._manifest)
             self.last_full_build = time.monotonic()
         else:
-            run_dbt(self.settings, "run", ["--selector", MICRO_BATCH_SELECTOR], quiet=True, manifest=self._manifest)
+            # the first run of a process also (re)creates the views: the project may have changed since
+            selector = FIRST_BATCH_SELECTOR if first else MICRO_BATCH_SELECTOR
+            run_dbt(self.settings, "run", ["--selector", selector], quiet=True, manifest=self._manifest)
         return full
 
 
@@ -95,32 +101,40 @@ def load_batch(
     build: bool = False,
     publish: bool = False,
     builder: Builder | None = None,
+    tail: SpoolTail | None = None,
 ) -> BatchResult:
-    """One micro-batch: move closed files, load them, optionally publish their events at once, build and
-    publish. Without a `builder`, `build` runs the micro-batch selection with a fresh parse. The caller
-    holds the lock."""
+    """One micro-batch: with `publish`, place the closed files' events on known profiles (fast path); move
+    the files, load them; with `build`, run dbt and publish. Without a `builder`, `build` runs the
+    micro-batch selection after a fresh parse. The caller holds the writer lock."""
     from ingestion.runner import run_source
+    from serving import store_path
 
     started = time.perf_counter()
-    moved = move_closed_files(spool_dir, settings.landing_dir)
+    if publish and tail is None:
+        tail = SpoolTail(spool_dir, store_path(settings))
+    with tail.lock if tail else nullcontext():
+        fast = tail.publish_closed() if tail else 0
+        moved = move_closed_files(spool_dir, settings.landing_dir)
     run = run_source("web", settings)
     result = BatchResult(len(moved), run.rows_by_table.get("events", 0), time.perf_counter() - started)
-    if publish and moved:
-        from serving import publish_new_events
+    result.events_fast_published = fast
+    if not (build and (moved or result.rows_loaded)):
+        if tail:
+            tail.loaded(moved)  # no publish follows that would replace their documents
+        return result
+    started = time.perf_counter()
+    result.full_build = (builder or Builder(settings, full_build_every_s=float("inf"))).build()
+    result.seconds_build = time.perf_counter() - started
+    if publish:
+        from serving import publish as publish_store
 
-        result.events_fast_published = publish_new_events(settings, moved)
-    if build and (moved or result.rows_loaded):
         started = time.perf_counter()
-        result.full_build = (builder or Builder(settings, full_build_every_s=float("inf"))).build()
-        result.seconds_build = time.perf_counter() - started
-        if publish:
-            from serving import publish as publish_store
-
-            started = time.perf_counter()
+        with tail.lock:
             published = publish_store(settings)
-            result.rows_published = published.rows_written
-            result.changes = published.changes
-            result.seconds_publish = time.perf_counter() - started
+            tail.after_publish(moved)
+        result.rows_published = published.rows_written
+        result.changes = published.changes
+        result.seconds_publish = time.perf_counter() - started
     return result
 
 
@@ -136,12 +150,16 @@ def serve_load(
 ) -> None:
     """Load a batch every `interval_s` seconds (`batches` of them, or until interrupted), holding the
     warehouse's writer lock throughout."""
+    from serving import store_path
+
     builder = Builder(settings, full_build_every_s)
-    with warehouse_lock(settings.duckdb_path, "cdp serve load"):
+    tail = SpoolTail(spool_dir, store_path(settings)) if publish else None
+    stop = threading.Event()
+    with warehouse_lock(settings.duckdb_path, "cdp serve load"), _background(tail, stop):
         done = 0
         while batches is None or done < batches:
             started = time.monotonic()
-            result = load_batch(settings, spool_dir, build=build, publish=publish, builder=builder)
+            result = load_batch(settings, spool_dir, build=build, publish=publish, builder=builder, tail=tail)
             log.info(
                 "batch: %d files, %d rows in %.1fs (build %.1fs)",
                 result.files_moved,
@@ -154,3 +172,17 @@ def serve_load(
             done += 1
             if batches is None or done < batches:
                 time.sleep(max(0.0, interval_s - (time.monotonic() - started)))
+
+
+@contextmanager
+def _background(tail: SpoolTail | None, stop: threading.Event) -> Iterator[None]:
+    """The fast path's thread, placing events of files that close while dbt runs."""
+    thread = threading.Thread(target=tail.run, args=(stop,), daemon=True, name="fast-path") if tail else None
+    if thread:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        if thread:
+            thread.join(timeout=10)

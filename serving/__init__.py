@@ -9,12 +9,12 @@ from typing import Any
 
 from serving.store import store_path
 
-__all__ = ["PublishResult", "TableCounts", "publish", "publish_new_events", "store_path"]
+__all__ = ["PublishResult", "TableCounts", "publish", "store_path"]
 
 
 def __getattr__(name: str) -> Any:
     # Imported on first use, so the API server (serving.app) never loads DuckDB.
-    if name in ("PublishResult", "TableCounts", "publish", "publish_new_events"):
+    if name in ("PublishResult", "TableCounts", "publish"):
         from serving import publisher as module
 
         return getattr(module, name)

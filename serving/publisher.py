@@ -6,8 +6,6 @@ has (a customer merged away, a segment left). All writes go in one SQLite transa
 the previous publish or this one, never a mix. The warehouse is opened read-only.
 """
 
-import hashlib
-import json
 import logging
 import sqlite3
 from collections.abc import Iterator
@@ -250,79 +248,3 @@ def publish(settings: Settings, store: Path | None = None) -> PublishResult:
     result.seconds = (datetime.now(UTC) - started).total_seconds()
     log.info("published %s rows into %s in %.1fs", result.rows_written, result.store, result.seconds)
     return result
-
-
-# The web events in the given landing files (as the loader names them: `events/spool-<name>.jsonl`),
-# typed and described as the timeline does (int_web_events_described), newest first.
-NEW_EVENTS_SQL = f"""
-select anonymous_id, user_id, {_iso("occurred_at")} as occurred_at, event_type, event_description, sku
-from intermediate.int_web_events_described
-where file_name in (select unnest(cast(? as varchar[]))) and occurred_at <= current_timestamp
-order by occurred_at desc, event_id
-"""
-
-
-def publish_new_events(settings: Settings, file_names: list[str], store: Path | None = None) -> int:
-    """The fast path of the real-time loader: put the events of files just loaded on the `events` documents
-    of the customers they belong to, before any dbt run, so a profile shows its newest events within
-    seconds. Customers are found through the store's identifiers (user id first, then anonymous id);
-    events of visitors the store does not know wait for the next full publish, which also replaces these
-    provisional documents with the timeline's. Returns how many events were placed."""
-    path = store or store_path(settings)
-    if not file_names or not path.exists():
-        return 0
-    warehouse = open_warehouse(settings, read_only=True)
-    try:
-        if not warehouse.execute(
-            "select count(*) from information_schema.tables"
-            " where table_schema = 'intermediate' and table_name = 'int_web_events_described'"
-        ).fetchall()[0][0]:
-            return 0  # not built yet: the first build publishes everything
-        rows = warehouse.execute(NEW_EVENTS_SQL, [file_names]).fetchall()
-    finally:
-        warehouse.close()
-    if not rows:
-        return 0
-    writer = connect_writer(path)
-    try:
-        writer.execute("begin immediate")
-        try:
-            placed = _place_events(writer, rows)
-            writer.execute("commit")
-        except BaseException:
-            writer.execute("rollback")
-            raise
-    finally:
-        writer.close()
-    return placed
-
-
-def _place_events(writer: sqlite3.Connection, rows: list[tuple]) -> int:
-    from serving.lookup import resolve  # the API's own resolution, so both agree on who is who
-
-    per_customer: dict[str, list[dict]] = {}
-    for anonymous_id, user_id, occurred_at, event_type, event_description, sku in rows:
-        customer_id = (user_id and resolve(writer, "user_id", user_id)) or (
-            anonymous_id and resolve(writer, "anonymous_id", anonymous_id)
-        )
-        if customer_id:
-            per_customer.setdefault(customer_id, []).append(
-                {
-                    "occurred_at": occurred_at,
-                    "source": "web",
-                    "event_type": event_type,
-                    "event_description": event_description,
-                    "sku": sku,
-                    "amount_eur": None,
-                }
-            )
-    changed = []
-    for customer_id, new_events in per_customer.items():
-        (old_body,) = writer.execute("select body from events where customer_id = ?", [customer_id]).fetchone() or (
-            "[]",
-        )
-        merged = sorted([*new_events, *json.loads(old_body)], key=lambda e: e["occurred_at"], reverse=True)
-        body = json.dumps(merged[:RECENT_EVENTS_PER_CUSTOMER], separators=(",", ":"))
-        changed.append((customer_id, body, hashlib.md5(body.encode()).hexdigest()))
-    apply_changes(writer, "events", changed, [])
-    return sum(len(events) for events in per_customer.values())
