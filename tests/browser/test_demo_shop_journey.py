@@ -15,6 +15,8 @@ from tests.browser.conftest import ARTIFACTS, RequestLog, stop
 from tests.privacy.conftest import copy_warehouse
 from tests.realtime.conftest import KEY_NAME, spooled
 
+pytestmark = pytest.mark.browser
+
 UTM = {"utm_source": "google", "utm_medium": "cpc", "utm_campaign": "browser-journey", "utm_term": "trail shoes"}
 GCLID = "Cj0KCQ-browser-journey-42"
 JOURNEY = [

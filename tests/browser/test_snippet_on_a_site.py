@@ -15,6 +15,8 @@ import pytest
 from tests.browser.conftest import ARTIFACTS, RequestLog
 from tests.realtime.conftest import WRITE_KEY, free_port, spooled, start_server
 
+pytestmark = pytest.mark.browser
+
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>A site</title><link rel="icon" href="data:,">
 <script src="{collector}/tracker/cdp.js" data-write-key="{key}"></script></head>

@@ -30,8 +30,22 @@ def test_the_script_is_analytics_js_wrapped_for_this_origin(client):
     body = response.text
     assert "AnalyticsNext" in body and "AnalyticsBrowser.load" in body
     assert body.index("window.analytics._cdn") < body.index("AnalyticsNext")  # chunks from here, set first
+    assert "sourceMappingURL" not in body  # the map is not served
     again = client.get("/tracker/cdp.js", headers={"If-None-Match": response.headers["etag"]})
     assert again.status_code == 304
+
+
+@needs_bundle
+def test_the_script_and_chunks_go_gzipped_to_browsers_that_accept_it(client):
+    plain = client.get("/tracker/cdp.js", headers={"Accept-Encoding": "identity"})
+    packed = client.get("/tracker/cdp.js", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert "content-encoding" not in plain.headers and packed.headers["content-encoding"] == "gzip"
+    assert packed.content == plain.content  # httpx unzips: the same script
+    assert int(packed.headers["content-length"]) < len(plain.content) / 3
+    chunk = next(p.name for p in UMD_DIR.glob("*.bundle.*.js"))
+    packed_chunk = client.get(f"/analytics-next/bundles/{chunk}", headers={"Accept-Encoding": "gzip"})
+    assert packed_chunk.headers["content-encoding"] == "gzip"
+    assert packed_chunk.content == (UMD_DIR / chunk).read_bytes()
 
 
 @needs_bundle
