@@ -89,7 +89,8 @@ def _origin(request: Request) -> tuple[str, str]:
     """(scheme, host[:port]) the browser used to reach us; a Host header that is not a host is refused."""
     host = request.headers.get("host", "")
     if not _HOST.match(host):
-        host = f"{request.url.hostname}:{request.url.port}" if request.url.port else str(request.url.hostname)
+        server_host, server_port = request.scope.get("server") or ("127.0.0.1", 80)
+        host = f"{server_host}:{server_port}"
     return request.url.scheme, host
 
 

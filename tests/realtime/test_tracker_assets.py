@@ -79,7 +79,10 @@ def test_the_settings_of_an_unknown_key_are_not_found(client):
 
 def test_a_forged_host_header_does_not_reach_the_settings(site_client):
     response = site_client.get(f"/v1/projects/{WRITE_KEY}/settings", headers={"Host": 'evil"/><script>'})
-    assert "<script>" not in response.text
+    assert response.status_code == 200
+    assert "<script>" not in response.text and "evil" not in response.text
+    page = site_client.get("/tracker/", headers={"Host": "evil.test/<x>"})
+    assert "<x>" not in page.text and "evil.test" not in page.text
 
 
 def test_the_snippet_page_names_this_collector(site_client):
