@@ -17,9 +17,7 @@ _FILTER = {
                 "type": "object",
                 "minProperties": 1,
                 "additionalProperties": False,
-                "properties": {
-                    op: {} for op in ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists")
-                },
+                "properties": {op: {} for op in ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists")},
             },
         ]
     },
