@@ -2,7 +2,8 @@
 
 import json
 
-from conftest import DAY, HOUR, MINUTE
+MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
+
 
 CART = """\
 name: cart
