@@ -1,0 +1,1 @@
+"""Channels: each delivers one outbox message, with its firing id as the idempotency key."""

@@ -1,0 +1,1 @@
+"""Local servers that enforce the channels' real contracts, for tests, benchmarks and `cdp demo --live`."""
