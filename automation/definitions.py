@@ -101,7 +101,7 @@ def _schema_errors(path: Path, document: Any, lines: Lines, schema: dict[str, An
         at = "/".join(map(str, where)) or "the document"
         value = f"`{best.instance}`" if not isinstance(best.instance, dict | list) else ""
         found.append(FlowDefinitionError(path, _line(lines, where), f"{at}: {value} {best.message}".replace("  ", " ")))
-    return found
+    return sorted(found, key=lambda e: e.line or 0)
 
 
 def _check_template(path: Path, lines: Lines, where: tuple[Any, ...], text: str, env: jinja2.Environment) -> None:

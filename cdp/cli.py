@@ -594,6 +594,100 @@ def serve_load_command(
         _fail(exc)
 
 
+@serve_app.command("flows")
+def serve_flows_command(
+    flows_dir: Path = typer.Option(Path("flows"), help="Folder of flow files."),
+    spool_dir: Path | None = typer.Option(None, help="Spool folder (default: CDP_SPOOL_DIR, else data/spool)."),
+    role: str = typer.Option("all", help="all, engine or sender."),
+) -> None:
+    """Run the automation flows engine and sender (channels from CDP_FLOWS_* variables, see docs/flows.md)."""
+    from automation.errors import FlowError
+    from automation.runner import main as run_flows
+
+    try:
+        run_flows(
+            ["--flows-dir", str(flows_dir), "--role", role, *(["--spool-dir", str(spool_dir)] if spool_dir else [])]
+        )
+    except FlowError as exc:
+        _fail(CdpError(str(exc)))
+
+
+flows_app = typer.Typer(help="Automation flows: validate, preview, status, export.", no_args_is_help=True)
+app.add_typer(flows_app, name="flows")
+
+
+@flows_app.command("validate")
+def flows_validate(flows_dir: Path = typer.Option(Path("flows"), help="Folder of flow files.")) -> None:
+    """Check every flow file and the policy against the schema; errors name the file and line."""
+    from automation.definitions import validate_folder
+
+    flows, errors = validate_folder(flows_dir)
+    for flow in flows:
+        console.print(f"[green]ok[/green] {flow.name} v{flow.version}: {flow.trigger['type']}, {len(flow.steps)} steps")
+    for error in errors:
+        console.print(f"[red]error[/red] {error}")
+    if errors:
+        raise typer.Exit(1)
+
+
+@flows_app.command("status")
+def flows_status() -> None:
+    """Per flow: entered, active, exited, converted; sent, pending, failed; suppressed by reason."""
+    from automation.status import SUPPRESSION_REASONS, flow_status
+    from automation.store import connect, flows_store_path
+
+    path = flows_store_path(_settings())
+    if not path.exists():
+        _fail(CdpError(f"No flows store at {path}: start `cdp serve flows` first"))
+    rows = flow_status(connect(path))
+    table = Table("flow", "entered", "active", "exited", "converted", "sent", "pending", "failed", "suppressed")
+    for row in rows:
+        reasons = ", ".join(f"{r} {row[f'suppressed_{r}']}" for r in SUPPRESSION_REASONS if row[f"suppressed_{r}"])
+        table.add_row(
+            row["flow"],
+            *(str(row[k]) for k in ("entered", "active", "exited", "converted", "sent", "pending", "failed")),
+            f"{row['suppressed']}" + (f" ({reasons})" if reasons else ""),
+        )
+    console.print(table)
+
+
+@flows_app.command("preview")
+def flows_preview(
+    flow_name: str = typer.Argument(..., help="Flow name (file stem in the flows folder)."),
+    customer: str = typer.Option(..., help="Customer id, or type:value (email:ann@example.com)."),
+    event: str = typer.Option("{}", help="Trigger properties as JSON, for templates that use `event`."),
+    flows_dir: Path = typer.Option(Path("flows"), help="Folder of flow files."),
+) -> None:
+    """Render the flow's messages for one customer and say whether each would be sent; sends nothing."""
+    import json
+
+    from automation.errors import FlowError
+    from automation.preview import preview
+    from serving import store_path
+    from serving.store import connect_reader
+
+    try:
+        conn = connect_reader(store_path(_settings()))
+        for line in preview(flows_dir, flow_name, customer, json.loads(event), conn):
+            console.print(line, markup=False, highlight=False)
+    except (FlowError, CdpError) as exc:
+        _fail(CdpError(str(exc)))
+
+
+@flows_app.command("export")
+def flows_export() -> None:
+    """Load flow entries and sends (no bodies, no contact details) into raw_flows in the warehouse."""
+    from automation.export import export_to_warehouse
+
+    settings = _settings()
+    try:
+        with warehouse_lock(settings.duckdb_path, "cdp flows export"):
+            counts = export_to_warehouse(settings)
+    except CdpError as exc:
+        _fail(exc)
+    console.print(", ".join(f"{table}: {rows:,} rows" for table, rows in counts.items()) or "nothing to export")
+
+
 def _print_summary(settings: Settings) -> None:
     from cdp.warehouse import source_status, summary
 

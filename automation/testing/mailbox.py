@@ -66,3 +66,31 @@ def _free_port(host: str) -> int:
     with socket.socket() as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m automation.testing.mailbox --port 2525 --folder data/mailbox`: a local inbox to open."""
+    import argparse
+    import signal
+    import time
+
+    parser = argparse.ArgumentParser(description="A local SMTP mailbox writing .eml files and index.html.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=2525)
+    parser.add_argument("--folder", type=Path, default=Path("data/mailbox"))
+    args = parser.parse_args(argv)
+    box = Mailbox(args.folder)
+    box.start(args.host, args.port)
+    print(f"mailbox on smtp://{args.host}:{args.port}, messages in {args.folder}/index.html", flush=True)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    try:
+        while not stopping:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    box.stop()
+
+
+if __name__ == "__main__":
+    main()
