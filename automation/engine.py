@@ -63,6 +63,7 @@ class Engine:
         catalogue: Catalogue | None = None,
         is_suppressed: rules.SuppressionCheck | None = None,
         batch_size: int = 500,
+        settle_s: float = 0.0,
     ) -> None:
         self.conn = conn
         self.flows = [f for f in flows if f.enabled]
@@ -74,6 +75,10 @@ class Engine:
         self.catalogue = catalogue
         self.is_suppressed = is_suppressed
         self.batch_size = batch_size
+        # An absence or inactivity timer waits this long past its deadline before it fires, so that an
+        # event received just before the deadline, still in the collector's open spool file, is read
+        # first and cancels it (set it to the collector's rotation interval).
+        self.settle_s = settle_s
         self.stats = EngineStats()
 
     # -- the loop -------------------------------------------------------------------------------------
@@ -149,8 +154,9 @@ class Engine:
         now = self.clock()
         timers = self.conn.execute(
             "select timer_id, kind, flow, customer_id, entry_key, entry_id, due_at, payload from timers"
-            " where due_at <= ? order by due_at, timer_id limit ?",
-            [now, self.batch_size],
+            " where (kind = 'step' and due_at <= ?) or (kind != 'step' and due_at <= ?)"
+            " order by due_at, timer_id limit ?",
+            [now, now - self.settle_s, self.batch_size],
         ).fetchall()
         if not timers:
             return 0

@@ -95,6 +95,7 @@ def serve_flows(
     stop: threading.Event | None = None,
     env: Mapping[str, str] | None = None,
     privacy: bool = True,
+    settle_s: float = 1.0,
 ) -> None:
     """Run until `stop` is set (or SIGTERM/SIGINT when run as the main thread)."""
     stop = stop or threading.Event()
@@ -116,6 +117,7 @@ def serve_flows(
             spool=SpoolReader(spool_dir or default_spool_dir(settings), settings.landing_dir),
             catalogue=Catalogue(settings.landing_dir / "catalog" / "products.json"),
             is_suppressed=PrivacyList(settings.duckdb_path) if privacy else None,
+            settle_s=settle_s,
         )
         threads.append(threading.Thread(target=engine.run, args=(stop,), name="flows-engine", daemon=True))
     if role in ("all", "sender"):
@@ -146,12 +148,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--flows-dir", type=Path, default=DEFAULT_FLOWS_DIR)
     parser.add_argument("--spool-dir", type=Path, default=None)
     parser.add_argument("--no-privacy", action="store_true", help="Do not read the warehouse's suppression list.")
+    parser.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=1.0,
+        help="Absence timers wait this long for late events (spool rotation).",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    serve_flows(Settings.from_env(), args.flows_dir, args.spool_dir, args.role, stop, privacy=not args.no_privacy)
+    serve_flows(
+        Settings.from_env(),
+        args.flows_dir,
+        args.spool_dir,
+        args.role,
+        stop,
+        privacy=not args.no_privacy,
+        settle_s=args.settle_seconds,
+    )
 
 
 if __name__ == "__main__":

@@ -369,3 +369,21 @@ def test_unreadable_lines_and_anonymous_events_are_counted_not_lost(world):
     world.send("c1", "Product Added", cart_id="k1")
     assert world.engine.stats.skipped_lines == 1
     assert world.engine.stats.events == 1
+
+
+def test_an_order_received_before_the_deadline_but_read_late_still_cancels_with_settle(world):
+    world.flow(CART)
+    world.customer("c1")
+    world.engine.settle_s = 1.0
+    world.send("c1", "Product Added", cart_id="k1")
+    world.now += 30 * MINUTE - 0.5
+    late = world.track("c1", "Order Completed", cart_id="k1")  # received 0.5 s before the deadline ...
+    world.now += 0.8
+    world.engine.fire_due_timers()  # ... but still in the open spool file at the deadline
+    assert world.outbox() == []
+    world.emit(late)
+    world.advance(5)
+    assert world.outbox() == [] and world.entries() == []
+    world.send("c1", "Product Added", cart_id="k2")
+    world.advance(30 * MINUTE + 1)
+    assert [r["step"] for r in world.outbox()] == ["remind"]  # fired within the settle time
