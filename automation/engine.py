@@ -188,7 +188,7 @@ class Engine:
             self.stats.skipped_lines += 1
             return
         self.stats.events += 1
-        name = event.get("event") if event.get("type") == "track" else event.get("type")
+        name = event_name(event)
         props = event.get("properties") or {}
         if name == PUSH_SUBSCRIBED:
             self._subscribe_push(customer, props, at)
@@ -467,6 +467,15 @@ class Engine:
             self.stats.outbox += 1
             label = reason or status
             self.stats.by_reason[label] = self.stats.by_reason.get(label, 0) + 1
+
+
+def event_name(event: dict[str, Any]) -> str | None:
+    """What flows call an event: a track call's `event`; a page call is `Page Viewed` and a screen call
+    `Screen Viewed` (a visit, for inactivity and return triggers); other calls by their type."""
+    kind = event.get("type")
+    if kind == "track":
+        return event.get("event")
+    return {"page": "Page Viewed", "screen": "Screen Viewed"}.get(kind, kind)
 
 
 def _trait_fires(trigger: dict[str, Any], old: Any, new: Any) -> bool:

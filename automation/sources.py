@@ -51,6 +51,7 @@ class SpoolReader:
         self.landing_events = Path(landing_dir) / "web" / "events" if landing_dir else None
         self._names: list[str] = []
         self._manifest_offset = 0
+        self._cached: tuple[str, list] = ("", [])  # the file being read: parsed once, not once per batch
 
     def _refresh(self) -> None:
         path = self.spool_dir / MANIFEST
@@ -74,6 +75,18 @@ class SpoolReader:
                 return path
         return None
 
+    def _lines(self, name: str, path: Path) -> list:
+        if self._cached[0] != name:
+            try:
+                lines = list(read_spool_file(path))
+            except FileNotFoundError:  # moved by the loader between locate and read
+                moved = self.locate(name)
+                if moved is None:
+                    raise
+                lines = list(read_spool_file(moved))
+            self._cached = (name, lines)
+        return self._cached[1]
+
     def read(self, position: tuple[str, int] | None, limit: int) -> Iterator[SpoolEvent]:
         """Up to `limit` lines after `position` ((file, line) last consumed; None: from the start)."""
         self._refresh()
@@ -92,13 +105,7 @@ class SpoolReader:
                 log.warning("spool file %s is neither in closed/ nor in the landing folder; skipped", name)
                 yield SpoolEvent(name, 0, None)
                 continue
-            try:
-                lines = list(read_spool_file(path))
-            except FileNotFoundError:  # moved by the loader between locate and read
-                moved = self.locate(name)
-                if moved is None:
-                    raise
-                lines = list(read_spool_file(moved))
+            lines = self._lines(name, path)
             for line in lines:
                 if line.number <= after:
                     continue

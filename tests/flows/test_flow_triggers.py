@@ -387,3 +387,18 @@ def test_an_order_received_before_the_deadline_but_read_late_still_cancels_with_
     world.send("c1", "Product Added", cart_id="k2")
     world.advance(30 * MINUTE + 1)
     assert [r["step"] for r in world.outbox()] == ["remind"]  # fired within the settle time
+
+
+def test_a_page_call_counts_as_a_visit_for_inactivity(world):
+    world.flow(INACTIVE)
+    world.customer("c1")
+    world.send("c1", "Order Completed")
+    world.advance(50 * DAY)
+    page = world.track("c1", "ignored")
+    page.update(type="page", name="Home")
+    del page["event"]
+    world.emit(page)
+    world.advance(60 * DAY - 1)
+    assert world.outbox() == []
+    world.advance(1)
+    assert len(world.outbox()) == 1
