@@ -17,9 +17,11 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = PROJECT_ROOT / "artifacts" / "browser"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """Chromium launched by Playwright (`playwright install` cannot download browsers here: the system's)."""
+    """Chromium launched by Playwright (`playwright install` cannot download browsers here: the system's).
+    Module scope, not session: Playwright's sync API keeps an asyncio loop running in this thread while it
+    is open, and tests after the browser tests call `asyncio.run`."""
     if not Path(CHROMIUM).exists():
         pytest.skip("no chromium: `apt-get install chromium` (CI installs it; .ci/run)")
     if not (UMD_DIR / "index.js").is_file():
