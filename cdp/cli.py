@@ -238,6 +238,8 @@ def demo(
 
 
 def _live_demo(settings: Settings, seconds: float) -> None:
+    import time
+
     from realtime.live import free_port, live_env, pick_sessions, profile_summary, replay, run_stack
     from serving import publish, store_path
 
@@ -253,19 +255,34 @@ def _live_demo(settings: Settings, seconds: float) -> None:
             f"starting collector (:{ports[0]}), loader and profile API (:{ports[1]}); "
             f"replaying {len(sessions)} sessions over {seconds:g} s through the Segment client"
         )
+        mailbox = settings.duckdb_path.parent / "mailbox"
         with run_stack(
-            settings, spool, ports[0], ports[1], loader_interval_s=1.0, rotate_seconds=1.0, env=live_env()
+            settings,
+            spool,
+            ports[0],
+            ports[1],
+            loader_interval_s=1.0,
+            rotate_seconds=1.0,
+            env=live_env(),
+            flows_dir=settings.project_dir / "flows" / "demo",
+            mailbox_dir=mailbox,
         ) as stack:
             report = replay(stack, sessions, seconds, on_progress=lambda line: console.print(line, style="dim"))
             lines = profile_summary(stack, report.pending[-1].user_id if report.pending else sessions[0].user_id)
+            time.sleep(5)  # the last carts' 20-second abandonment timers are due by now
     except CdpError as exc:
         _fail(exc)
+    messages = sorted(mailbox.glob("*.eml"))
     table = Table("figure", "value", title="Live: collector acknowledgement to profile API")
     for name, value in report.rows():
         table.add_row(name, value)
     console.print(table)
     for line in lines:
         console.print(line)
+    console.print(
+        f"automation: {len(messages)} email(s) from the demo flows (flows/demo: cart abandonment after 20 s) in "
+        f"the local mailbox; open {mailbox / 'index.html'} to read them"
+    )
 
 
 @app.command()
@@ -435,9 +452,13 @@ def serve_all(
     collect_port: int = typer.Option(8088, help="Port of the collection API."),
     profiles_port: int = typer.Option(8766, help="Port of the profile API."),
     interval: float = typer.Option(15.0, help="Seconds between the loader's micro-batches."),
+    rotate_seconds: float = typer.Option(
+        2.0, help="Age at which the collector closes a spool file: flows and the fast path read closed files."
+    ),
+    flows: bool = typer.Option(True, help="Also run the automation flows of flows/ (engine and sender)."),
 ) -> None:
-    """Collector, loader and profile API together (three processes) until interrupted. Keys from
-    CDP_COLLECT_WRITE_KEYS, tokens from CDP_PROFILE_API_TOKENS."""
+    """Collector, loader, profile API and automation flows together (one process each) until interrupted.
+    Keys from CDP_COLLECT_WRITE_KEYS, tokens from CDP_PROFILE_API_TOKENS, channels from CDP_FLOWS_*."""
     if ctx.invoked_subcommand is not None:
         return
     import os
@@ -452,10 +473,18 @@ def serve_all(
         if not os.environ.get(variable):
             _fail(CdpError(f"Set {variable} first (see docs/realtime.md)"))
     try:
-        with run_stack(settings, default_spool_dir(settings), collect_port, profiles_port, interval) as stack:
+        with run_stack(
+            settings,
+            default_spool_dir(settings),
+            collect_port,
+            profiles_port,
+            interval,
+            rotate_seconds=rotate_seconds,
+            flows_dir=settings.project_dir / "flows" if flows else None,
+        ) as stack:
             console.print(
                 f"collecting on {stack.collector_url}, profiles on {stack.api_url} (docs at /docs), loading every "
-                f"{interval:g}s; logs in {settings.duckdb_path.parent / 'logs'}. Ctrl-C stops all three."
+                f"{interval:g}s; logs in {settings.duckdb_path.parent / 'logs'}. Ctrl-C stops them all."
             )
             while True:
                 time.sleep(3600)

@@ -160,11 +160,16 @@ def run_stack(
     rotate_seconds: float | None = None,
     env: dict[str, str] | None = None,
     log_dir: Path | None = None,
+    flows_dir: Path | None = None,
+    mailbox_dir: Path | None = None,
 ) -> Iterator[Stack]:
-    """Start the collector, the loader and the profile API as child processes; stop them on exit.
+    """Start the collector, the loader, the profile API and, with `flows_dir`, the automation flows
+    (`automation.runner`: engine and sender) as child processes; stop them on exit. With `mailbox_dir`, a
+    local SMTP mailbox (`automation.testing.mailbox`) receives the flows' email there.
 
     Write keys and API tokens come from `env` (else this process's environment): CDP_COLLECT_WRITE_KEYS
-    and CDP_PROFILE_API_TOKENS. The serving store must exist (`cdp publish`) before the API starts."""
+    and CDP_PROFILE_API_TOKENS; channels of the flows from CDP_FLOWS_* (docs/flows.md). The serving store
+    must exist (`cdp publish`) before the API starts."""
     from serving import publish, store_path
 
     child_env = {
@@ -191,6 +196,17 @@ def run_stack(
             "--interval", str(loader_interval_s),
         ],
     }  # fmt: skip
+    if mailbox_dir is not None:
+        smtp_port = free_port()
+        commands["mailbox"] = [
+            python, "-m", "automation.testing.mailbox", "--port", str(smtp_port), "--folder", str(mailbox_dir),
+        ]  # fmt: skip
+        child_env["CDP_FLOWS_SMTP"] = f"127.0.0.1:{smtp_port}"
+        child_env.setdefault("CDP_FLOWS_EMAIL_FROM", "shop@localhost")
+    if flows_dir is not None:
+        commands["flows"] = [
+            python, "-m", "automation.runner", "--flows-dir", str(flows_dir), "--spool-dir", str(spool_dir),
+        ]  # fmt: skip
     processes: dict[str, subprocess.Popen] = {}
     try:
         for name, command in commands.items():

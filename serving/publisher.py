@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from cdp.config import Settings
+from cdp.privacy.store import suppressed_hashes
 from cdp.warehouse import open_warehouse
 from serving import changes as change_events
 from serving.store import (
@@ -199,6 +200,16 @@ def _publish_identifiers(warehouse: duckdb.DuckDBPyConnection, store: sqlite3.Co
     return counts
 
 
+def _publish_suppressions(warehouse: duckdb.DuckDBPyConnection, store: sqlite3.Connection) -> TableCounts:
+    """The privacy suppression list (keyed hashes only, never values), for senders that must not open the
+    warehouse (automation flows run beside the loader, which holds it)."""
+    now = suppressed_hashes(warehouse)
+    old = {h for (h,) in store.execute("select identifier_hash from suppressions")}
+    store.executemany("insert into suppressions (identifier_hash) values (?)", [(h,) for h in now - old])
+    store.executemany("delete from suppressions where identifier_hash = ?", [(h,) for h in old - now])
+    return TableCounts(upserted=len(now - old), deleted=len(old - now), unchanged=len(now & old))
+
+
 def publish(settings: Settings, store: Path | None = None) -> PublishResult:
     """Bring the serving store (default `serving.sqlite` beside the warehouse) up to date with the marts."""
     started = datetime.now(UTC)
@@ -226,6 +237,7 @@ def publish(settings: Settings, store: Path | None = None) -> PublishResult:
             for table, sql in queries.items():
                 result.tables[table] = _publish_documents(warehouse, writer, table, sql, found)
             result.tables["identifiers"] = _publish_identifiers(warehouse, writer)
+            result.tables["suppressions"] = _publish_suppressions(warehouse, writer)
             if found:
                 result.changes = change_events.record(writer, started.isoformat(), found)
             change_events.prune(writer, (started - timedelta(days=change_events.CHANGES_KEPT_DAYS)).isoformat())

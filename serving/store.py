@@ -35,6 +35,9 @@ create table if not exists identifiers (
     content_hash text not null,
     primary key (identifier_type, lookup_value)
 ) without rowid;
+create table if not exists suppressions (
+    identifier_hash text primary key
+) without rowid;
 create table if not exists publish_log (
     published_at text not null,
     traits_as_of text,

@@ -1,5 +1,5 @@
-"""The engine's inputs: spool files wherever the loader left them, and the privacy suppression list read
-from the warehouse."""
+"""The engine's inputs: spool files wherever the loader left them, and the privacy suppression list, read
+from the serving store that each publish copies it into (the engine never opens the warehouse)."""
 
 import json
 
@@ -37,6 +37,19 @@ def test_spool_files_are_read_from_closed_or_from_the_landing_folder_in_manifest
     assert position[1] == 1 and (world.spool_dir / "closed" / position[0]).exists()
 
 
+def _publish_suppressions(warehouse) -> None:
+    """What `cdp publish` does for the list: copy its hashes into the serving store beside the warehouse."""
+    from serving.publisher import _publish_suppressions as copy_hashes
+    from serving.store import connect_writer
+
+    conn, store = duckdb.connect(str(warehouse)), connect_writer(warehouse.parent / "serving.sqlite")
+    try:
+        copy_hashes(conn, store)
+    finally:
+        conn.close()
+        store.close()
+
+
 def test_the_privacy_list_blocks_a_suppressed_email_phone_or_customer_id(tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
     hasher = hasher_for(warehouse)
@@ -46,6 +59,9 @@ def test_the_privacy_list_blocks_a_suppressed_email_phone_or_customer_id(tmp_pat
         for digest in hasher.hashes(kind, value):
             conn.execute("insert into privacy.suppressions values (?, 'r1', now())", [digest])
     conn.close()
+    is_suppressed = PrivacyList(warehouse)
+    assert not is_suppressed("c9", {})  # not published yet: the engine reads the serving store only
+    _publish_suppressions(warehouse)
     is_suppressed = PrivacyList(warehouse)
     assert is_suppressed("c1", {"primary_email": "erased@example.com"})
     assert is_suppressed("c2", {"primary_phone": "+31612345678"})
