@@ -252,7 +252,7 @@ def _live_demo(settings: Settings, seconds: float) -> None:
         spool = settings.duckdb_path.parent / "spool"
         ports = free_port(), free_port()
         console.print(
-            f"starting collector (:{ports[0]}), loader and profile API (:{ports[1]}); "
+            f"starting collector (:{ports[0]}), loader, profile API (:{ports[1]}), flows and a local mailbox; "
             f"replaying {len(sessions)} sessions over {seconds:g} s through the Segment client"
         )
         mailbox = settings.duckdb_path.parent / "mailbox"
