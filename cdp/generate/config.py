@@ -37,6 +37,10 @@ class NoiseConfig:
     malformed_rows: float = 0.002
     # per customer: changed phone number during the window (older records keep the old one)
     changed_phone: float = 0.03
+    # per customer: an extra CRM contact typed in by hand that shares no clean identifier with the person's
+    # other records (email with a typo, no phone, names with a typo or swapped): only probabilistic
+    # matching (cdp/matching) can join it
+    fuzzy_duplicate: float = 0.01
 
     @classmethod
     def none(cls) -> NoiseConfig:

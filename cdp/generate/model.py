@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field
 
 from . import reference as R
-from .noise import Noise, Phone, new_landline, new_mobile
+from .noise import Noise, Phone, new_landline, new_mobile, typo
 from .timeutil import DAY, HOUR, MINUTE, tz_offset_min, weekday, ymd
 
 SEGMENTS = ("online", "omni", "store")
@@ -179,6 +179,8 @@ class Contact:
     secondary: str | None
     mods: list  # sorted change timestamps after creation
     id: str = ""
+    # a hand-typed duplicate (noise kind fuzzy_duplicate): values as typed, no phone
+    fuzzy: dict | None = None
 
 
 @dataclass(slots=True)
@@ -540,6 +542,42 @@ class World:
                 self._plan_test(p, rng)
         self._walk_ins(rng)
         self._finalise_ids(rng)
+        self._fuzzy_duplicates()
+
+    def _fuzzy_duplicates(self) -> None:
+        """Noise kind ``fuzzy_duplicate``: a CRM contact typed in by hand for an existing customer, sharing
+        no clean identifier with their other records. Its own RNG stream and ids above every other
+        contact's, so the rest of the data set is the same with or without it."""
+        nz = self.noise
+        rate = nz.rates["fuzzy_duplicate"]
+        rng = random.Random(f"{self.seed}:fuzzy_duplicate")
+        cid = max((int(c.id) for c in self.contacts), default=1051) + 100_000
+        for p in self.people:
+            if p.kind != "customer" or not p.email or not (p.orders or p.receipts or p.contacts):
+                continue
+            nz.opp["fuzzy_duplicate"] += 1
+            if rate <= 0 or rng.random() >= rate:
+                continue
+            nz.count["fuzzy_duplicate"] += 1
+            local, _, domain = p.email.partition("@")
+            first, last = p.first_name, p.last_name
+            style = rng.randrange(4)
+            if style == 1:
+                first = typo(rng, first)
+            elif style == 2:
+                first, last = last, first
+            elif style == 3:
+                last = typo(rng, last)
+            email = f"{typo(rng, local)}@{domain}"
+            if email in self._used_emails:
+                email = f"{local}{local[-1:]}@{domain}"
+            self._used_emails[email] = True
+            created = rng.randint(max(p.first_ts, self.W0), self.E - DAY)
+            cid += rng.randint(1, 40)
+            c = Contact(person=p, created=created, email=email, secondary=None, mods=[], id=str(cid),
+                        fuzzy={"first": first, "last": last})
+            p.contacts.append(c)
+            self.contacts.append(c)
 
     def _plan_customer(self, p: Person, rng: random.Random) -> None:
         nz, W0, E = self.noise, self.W0, self.E

@@ -654,6 +654,12 @@ def write_crm(ctx: Ctx) -> None:
     contacts = sorted(w.contacts, key=lambda c: int(c.id))
     stored = {}
     for c in contacts:  # values as stored in the CRM (noise applied once, when typed in)
+        if c.fuzzy is not None:  # typed in by hand: exactly as the generator decided, no phone
+            stored[c.id] = {
+                "email": c.email, "secondary": "", "work": "", "mobile": "", "mobile_after": None,
+                "first": c.fuzzy["first"], "last": c.fuzzy["last"], "purchase": None, "n_purchases": 0,
+            }
+            continue
         p = c.person
         before = p.phone_at(c.created)
         landline = p.landline if p.landline is not before else None
@@ -702,7 +708,7 @@ def write_crm(ctx: Ctx) -> None:
                 row = [c.id, s["email"], s["secondary"], s["work"], mobile, s["first"], s["last"],
                        p.company if p.b2b else "", stage, R.COUNTRY_NAME[p.country], "true" if unsub else "false",
                        sql_ts(c.created), sql_ts(last_mod)]
-                if nz.malformed_roll("crm"):
+                if c.fuzzy is None and nz.malformed_roll("crm"):
                     row = _malformed_csv_row(rng, row)
                 else:
                     valid[c.id] = True

@@ -405,3 +405,46 @@ def test_day_files_spill_gives_same_output(tmp_path):
         assert not (folder / ".spill").exists()
         outs.append(_hash_tree(folder))
     assert outs[0] == outs[1]
+
+
+def test_fuzzy_duplicates_share_no_clean_identifier(tmp_path):
+    """Noise kind fuzzy_duplicate: an extra CRM contact per chosen customer whose email is a near miss of
+    the person's own (one edit), with no phone, and ground truth naming the person. The rest of the data set
+    is the same as without it."""
+    cfg = NoiseConfig(fuzzy_duplicate=0.2)
+    stats = generate(tmp_path / "on", customers=300, seed=21, end_date=END, noise=cfg, days=365)
+    off = generate(tmp_path / "off", customers=300, seed=21, end_date=END, noise=NoiseConfig(fuzzy_duplicate=0.0),
+                   days=365)
+    n = stats.noise["fuzzy_duplicate"]
+    assert n > 20 and abs(stats.noise_rate("fuzzy_duplicate") - 0.2) < 0.08
+    assert off.noise["fuzzy_duplicate"] == 0
+    truth = _truth(tmp_path / "on")
+
+    def contacts(folder):
+        rows = {}
+        for f in sorted((folder / "crm").glob("*.csv")):
+            with open(f, encoding="utf-8") as fh:
+                for row in csv.DictReader(fh):
+                    rows[row["Contact ID"]] = row
+        return rows
+
+    on, base = contacts(tmp_path / "on"), contacts(tmp_path / "off")
+    extra = {k: v for k, v in on.items() if k not in base}
+    assert len(extra) == n
+    assert all(on[k] == base[k] for k in base)  # nothing else changed
+    emails_by_person: dict[str, set] = {}
+    for k, row in base.items():
+        pid = truth.get(("crm", "contacts", k))
+        if pid and row["Email"]:
+            emails_by_person.setdefault(pid, set()).add(row["Email"].strip().lower())
+    near = 0
+    for k, row in extra.items():
+        pid = truth[("crm", "contacts", k)]
+        assert row["Phone Number"] == "" and row["Mobile Phone Number"] == ""
+        email = row["Email"]
+        own = emails_by_person.get(pid, set())
+        assert email not in own
+        if own:
+            near += any(len(email) - 1 <= len(e) <= len(email) + 1
+                        and email.split("@")[1] == e.split("@")[1] for e in own)
+    assert near > 0
