@@ -21,6 +21,7 @@ from pathlib import Path
 
 from automation.channels.base import Channel
 from automation.channels.email import EmailChannel
+from automation.channels.onsite import OnsiteChannel
 from automation.channels.push import PushChannel
 from automation.channels.sms import SmsChannel
 from automation.channels.webhook import WebhookChannel
@@ -39,8 +40,12 @@ log = logging.getLogger(__name__)
 DEFAULT_FLOWS_DIR = Path("flows")
 
 
-def channels_from_env(env: Mapping[str, str], store: sqlite3.Connection) -> dict[str, Channel]:
+def channels_from_env(
+    env: Mapping[str, str], store: sqlite3.Connection, serving_store: Path | None = None
+) -> dict[str, Channel]:
     channels: dict[str, Channel] = {}
+    if serving_store is not None:  # on-site needs no configuration: it writes where the profile API reads
+        channels["onsite"] = OnsiteChannel(serving_store)
     if env.get("CDP_FLOWS_SMTP"):
         host, _, port = env["CDP_FLOWS_SMTP"].rpartition(":")
         channels["email"] = EmailChannel(
@@ -124,7 +129,7 @@ def serve_flows(
         sender_store = connect(flows_store)
         sender = Sender(
             sender_store,
-            channels_from_env(env, sender_store),
+            channels_from_env(env, sender_store, store_path(settings)),
             time.time,
             Customers(connect_reader(store_path(settings))),
             purposes(flows),

@@ -189,6 +189,7 @@ def create_app(settings: ApiSettings) -> Starlette:
                 lookup.document(c, "segments", customer_id, []),
                 lookup.document(c, "recommendations", customer_id, []),
             )
+            answer["onsite"] = lookup.onsite_content(c, customer_id)
         return _json(json.dumps(answer, separators=(",", ":")), headers)
 
     async def personalize_preflight(request: Request) -> Response:

@@ -3,6 +3,7 @@
 import json
 import re
 import sqlite3
+import time
 from typing import Any
 
 from serving.store import DOCUMENT_TABLES
@@ -63,3 +64,20 @@ def document(conn: sqlite3.Connection, table: str, customer_id: str, default: An
 def last_publish(conn: sqlite3.Connection) -> dict[str, Any] | None:
     row = conn.execute("select published_at, traits_as_of from publish_log order by rowid desc limit 1").fetchone()
     return {"published_at": row[0], "traits_as_of": row[1]} if row else None
+
+
+ONSITE_PER_VISITOR = 5
+
+
+def onsite_content(conn: sqlite3.Connection, customer_id: str) -> list[str]:
+    """Content ids automation flows put on the site for this customer (`automation/channels/onsite.py`),
+    newest first, while fresh; none before a flow has written any."""
+    try:
+        rows = conn.execute(
+            "select content_id from onsite_messages where customer_id = ? and expires_at > ?"
+            " order by created_at desc limit ?",
+            [customer_id, time.time(), ONSITE_PER_VISITOR],
+        ).fetchall()
+    except sqlite3.OperationalError:  # no flow has sent on-site yet: the table does not exist
+        return []
+    return [content_id for (content_id,) in rows]

@@ -124,6 +124,11 @@ def openapi_spec() -> dict[str, Any]:
                         "segments": {"type": "object", "additionalProperties": {"type": "boolean"}},
                         "recommended_skus": {"type": "array", "items": {"type": "string"}},
                         "slots": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "onsite": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "content ids automation flows put on the site for this visitor",
+                        },
                     },
                 },
             },

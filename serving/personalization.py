@@ -71,6 +71,7 @@ def default_answer(config: PersonalizationConfig) -> dict[str, Any]:
         "segments": {name: False for name in config.segments},
         "recommended_skus": [],
         "slots": {slot.name: slot.default for slot in config.slots},
+        "onsite": [],
     }
 
 

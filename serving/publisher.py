@@ -210,6 +210,13 @@ def _publish_suppressions(warehouse: duckdb.DuckDBPyConnection, store: sqlite3.C
     return TableCounts(upserted=len(now - old), deleted=len(old - now), unchanged=len(now & old))
 
 
+def _drop_onsite_of_gone_customers(store: sqlite3.Connection) -> None:
+    """On-site decisions of flows (automation/channels/onsite.py) for customers without a profile now
+    (erased, merged into another) go with the profile."""
+    if store.execute("select 1 from sqlite_master where type = 'table' and name = 'onsite_messages'").fetchall():
+        store.execute("delete from onsite_messages where customer_id not in (select customer_id from profiles)")
+
+
 def publish(settings: Settings, store: Path | None = None) -> PublishResult:
     """Bring the serving store (default `serving.sqlite` beside the warehouse) up to date with the marts."""
     started = datetime.now(UTC)
@@ -238,6 +245,7 @@ def publish(settings: Settings, store: Path | None = None) -> PublishResult:
                 result.tables[table] = _publish_documents(warehouse, writer, table, sql, found)
             result.tables["identifiers"] = _publish_identifiers(warehouse, writer)
             result.tables["suppressions"] = _publish_suppressions(warehouse, writer)
+            _drop_onsite_of_gone_customers(writer)
             if found:
                 result.changes = change_events.record(writer, started.isoformat(), found)
             change_events.prune(writer, (started - timedelta(days=change_events.CHANGES_KEPT_DAYS)).isoformat())

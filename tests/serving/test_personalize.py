@@ -11,7 +11,7 @@ from serving.personalization import decide, has_consent, load_config
 from serving.store import apply_changes
 from tests.serving.conftest import SHOP_ORIGIN, TOKEN, Published
 
-ANSWER_KEYS = {"personalized", "segments", "recommended_skus", "slots"}
+ANSWER_KEYS = {"personalized", "segments", "recommended_skus", "slots", "onsite"}
 
 
 def _pii_of(warehouse, customer_id: str) -> list[str]:
@@ -177,3 +177,31 @@ def test_a_slot_keyed_on_a_personal_field_is_refused(tmp_path) -> None:
     path.write_text("slots:\n  hero_banner:\n    by: primary_email\n    default: x\n")
     with pytest.raises(PersonalizationConfigError, match="`primary_email`"):
         load_config(path)
+
+
+def test_onsite_content_from_a_flow_reaches_the_visitor_with_consent_only(warehouse, store_db, tmp_path) -> None:
+    """A flow's on-site send (automation/channels/onsite.py) is served to the visitor's browser while fresh,
+    once per firing id, as a content id only; a visitor without consent sees the default answer."""
+    from automation.channels.base import Delivery
+    from automation.channels.onsite import OnsiteChannel
+    from automation.errors import ChannelError
+
+    store = tmp_path / "serving.sqlite"
+    store_db.backup(copy := sqlite3.connect(store))
+    copy.close()
+    client = TestClient(create_app(ApiSettings(store=store, tokens=(TOKEN,), allowed_origins=(SHOP_ORIGIN,))))
+    anonymous_id, customer_id = _visitor(warehouse, store_db, granted=True)
+    refused_anonymous_id, refused_customer_id = _visitor(warehouse, store_db, granted=False)
+    assert _personalize(client, anonymous_id).json()["onsite"] == []  # before any flow wrote: no table
+
+    channel = OnsiteChannel(store)
+    for firing_id, who in (("f1", customer_id), ("f1", customer_id), ("f2", refused_customer_id)):
+        channel.send(Delivery(firing_id, "cart_abandonment", "banner", who, {"body": "cart_reminder:NH-1"}))
+    with pytest.raises(ChannelError, match="content id") as refused_text:
+        channel.send(Delivery("f3", "cart_abandonment", "banner", customer_id, {"body": "Hi Ann, ann@x.nl"}))
+    assert not refused_text.value.retryable
+
+    assert _personalize(client, anonymous_id).json()["onsite"] == ["cart_reminder:NH-1"]  # once, not twice
+    assert _personalize(client, refused_anonymous_id).json()["onsite"] == []
+    OnsiteChannel(store, ttl_s=-1).send(Delivery("f1", "cart_abandonment", "banner", customer_id, {"body": "x"}))
+    assert _personalize(client, anonymous_id).json()["onsite"] == [], "an expired decision is not served"
