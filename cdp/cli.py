@@ -197,6 +197,7 @@ def run() -> None:
     try:
         with timings.stage("ingest"):
             _do_ingest(settings, list(SOURCE_NAMES))
+        _export_flows(settings, timings)
         with timings.stage("retention"):
             _do_retention(settings)
         with timings.stage("build"):
@@ -204,6 +205,16 @@ def run() -> None:
     except CdpError as exc:
         _fail(exc)
     _print_timings(timings)
+
+
+def _export_flows(settings: Settings, timings: StageTimings) -> None:
+    """Flow entries and sends into raw_flows, when automation flows have run here (docs/flows.md)."""
+    from automation.export import export_to_warehouse
+    from automation.store import flows_store_path
+
+    if flows_store_path(settings).exists():
+        with timings.stage("flows export"), warehouse_lock(settings.duckdb_path, "cdp run"):
+            export_to_warehouse(settings)
 
 
 @app.command()

@@ -86,6 +86,7 @@ class Builder:
             self._manifest = parse(self.settings)
         full = time.monotonic() - self.last_full_build >= self.full_build_every_s
         if full:
+            self._export_flows()
             run_dbt(self.settings, "build", quiet=True, manifest=self._manifest)
             self.last_full_build = time.monotonic()
         else:
@@ -93,6 +94,16 @@ class Builder:
             selector = FIRST_BATCH_SELECTOR if first else MICRO_BATCH_SELECTOR
             run_dbt(self.settings, "run", ["--selector", selector], quiet=True, manifest=self._manifest)
         return full
+
+
+    def _export_flows(self) -> None:
+        """While the loader holds the warehouse nothing else can write it, so the periodic full build also
+        copies the automation flows' entries and sends into raw_flows (as `cdp run` does)."""
+        from automation.export import export_to_warehouse
+        from automation.store import flows_store_path
+
+        if flows_store_path(self.settings).exists():
+            export_to_warehouse(self.settings)
 
 
 def load_batch(
