@@ -54,7 +54,7 @@ test-spark: $(SPARK_STAMP)
 lint: $(STAMP)
 	mkdir -p data
 	$(BIN)/sqlfluff lint models --processes 2
-	$(BIN)/ruff check cdp ingestion tests benchmarks activation realtime serving automation
+	$(BIN)/ruff check cdp ingestion tests benchmarks activation realtime serving automation console
 
 clean:
 	rm -rf $(VENV) target logs data
