@@ -728,6 +728,68 @@ def flows_export() -> None:
     console.print(", ".join(f"{table}: {rows:,} rows" for table, rows in counts.items()) or "nothing to export")
 
 
+console_app = typer.Typer(help="The web console (docs/console.md); without a command, serve it.")
+app.add_typer(console_app, name="console")
+
+
+@console_app.callback(invoke_without_command=True)
+def console_serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8770, help="Port to listen on."),
+) -> None:
+    """Serve the console (users from CDP_CONSOLE_USERS, cookie key from CDP_CONSOLE_SECRET) from the serving
+    store and the console store; run `cdp publish` and `cdp console refresh` first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from console.app import run_console, settings_from_env
+    from console.store import console_store_path
+    from serving import store_path
+
+    settings = _settings()
+    try:
+        console_settings = settings_from_env(store_path(settings), console_store_path(settings))
+        console.print(f"console on http://{host}:{port}")
+        run_console(console_settings, host=host, port=port)
+    except CdpError as exc:
+        _fail(exc)
+
+
+@console_app.command("refresh")
+def console_refresh() -> None:
+    """Rebuild data/console.sqlite from the warehouse (read-only; fails clearly while a writer holds it)."""
+    from console.store import refresh
+
+    try:
+        counts = refresh(_settings())
+    except CdpError as exc:
+        _fail(exc)
+    console.print(", ".join(f"{table}: {rows:,}" for table, rows in counts.items()))
+
+
+@console_app.command("hash-password")
+def console_hash_password(
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Print a password hash for CDP_CONSOLE_USERS (`name:role:hash`)."""
+    from console.auth import hash_password
+
+    console.print(hash_password(password), soft_wrap=True)
+
+
+@app.command("report")
+def report_command(out: Path = typer.Option(Path("artifacts/cdp_report.html"), help="HTML file to write.")) -> None:
+    """Write the overview and segment charts as one self-contained HTML file (aggregates only, no PII)."""
+    from console.report import write_report
+    from console.store import console_store_path
+
+    try:
+        path = write_report(console_store_path(_settings()), out)
+    except CdpError as exc:
+        _fail(exc)
+    console.print(f"wrote {path}")
+
+
 def _print_summary(settings: Settings) -> None:
     from cdp.warehouse import source_status, summary
 
