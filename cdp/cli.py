@@ -90,6 +90,8 @@ def _do_build(settings: Settings, full_refresh: bool = False, target: str = "dev
     manifest = parse(settings)
     lock = warehouse_lock(settings.duckdb_path, "cdp build") if target == "dev" else nullcontext()
     with lock, _progress() as progress:
+        if target == "dev":  # probabilistic matching before the graph (Spark: the models read the last table)
+            _match_step(settings, manifest=manifest)
         task = progress.add_task("dbt build", total=count_build_nodes(manifest))
         run_dbt(
             settings,
@@ -141,6 +143,33 @@ def build(
     """Build the dbt project (staging, identity, marts) and run its tests."""
     try:
         _do_build(_settings(), full_refresh, target)
+    except CdpError as exc:
+        _fail(exc)
+
+
+def _match_step(settings: Settings, retrain: bool = False, manifest=None) -> None:
+    """Build the match features (staging views and int_match_features), then score them (cdp/matching)."""
+    from cdp.build import run_dbt
+    from cdp.matching.run import match
+
+    run_dbt(settings, "run", ["--select", "+int_match_features"], manifest=manifest, quiet=True)
+    result = match(settings, retrain=retrain)
+    console.print(
+        f"match: {result.records} records, {result.comparisons} comparisons after blocking, "
+        f"{result.accepted} links to accept, {result.review} to review "
+        f"({'trained' if result.trained else 'saved'} model {result.model_id}, {result.seconds}s)"
+    )
+
+
+@app.command("match")
+def match_command(
+    retrain: bool = typer.Option(False, help="Train the model again (EM) and save it over matching/model.json."),
+) -> None:
+    """Score likely duplicate records (Splink) into matching.identity_match_candidates."""
+    settings = _settings()
+    try:
+        with warehouse_lock(settings.duckdb_path, "cdp match"):
+            _match_step(settings, retrain=retrain)
     except CdpError as exc:
         _fail(exc)
 

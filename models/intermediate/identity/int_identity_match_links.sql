@@ -1,0 +1,255 @@
+{#- One row per pair of records the probabilistic matcher scored at or above the review threshold, or that
+    a reviewer decided on (`cdp review`), with what the identity graph makes of it: `accepted` (it becomes
+    a probabilistic edge, the lowest tier of int_identity_edges, still subject to every limit), `review`
+    (between the review and accept thresholds: identity_review_queue) or `rejected` with the reason.
+    Guards, in order: a cannot-link decision; two records that each carry a strong identifier (each
+    anchored by a different strong id) need var('identity_match_strict'); a record may absorb several
+    links only where its partners also match each other (no chaining through one weak member), else it
+    keeps its best link. A must-link decision is accepted whatever the score. -#}
+
+with
+
+candidates as (
+
+    select * from {{ ref('stg_matching__match_candidates') }}
+
+),
+
+decisions as (
+
+    select * from {{ ref('stg_matching__review_decisions') }}
+
+),
+
+observations as (
+
+    select * from {{ ref('int_identifier_observations') }}
+
+),
+
+nodes as (
+
+    select * from {{ ref('int_identity_nodes') }}
+
+),
+
+identifier_types as (
+
+    select * from {{ ref('identifier_types') }}
+
+),
+
+latest_decisions as (
+
+    select
+        record_key_l,
+        record_key_r,
+        review_decision,
+        decided_at,
+        row_number() over (
+            partition by record_key_l, record_key_r order by decided_at desc
+        ) as decision_rank
+    from decisions
+
+),
+
+decided as (
+
+    select * from latest_decisions
+    where decision_rank = 1
+
+),
+
+pairs as (
+
+    select
+        coalesce(candidates.record_key_l, decided.record_key_l) as record_key_l,
+        coalesce(candidates.record_key_r, decided.record_key_r) as record_key_r,
+        candidates.match_probability,
+        candidates.match_weight,
+        candidates.match_contributions,
+        coalesce(candidates.scored_at, decided.decided_at) as observed_at,
+        decided.review_decision
+    from candidates
+    full outer join decided
+        on candidates.record_key_l = decided.record_key_l
+        and candidates.record_key_r = decided.record_key_r
+    where
+        candidates.match_probability >= {{ var('identity_match_review', 0.8) }}
+        or decided.review_decision is not null
+
+),
+
+record_anchor_candidates as (
+
+    select
+        observations.source_record_key,
+        nodes.node_id,
+        nodes.node_type,
+        row_number() over (
+            partition by observations.source_record_key order by nodes.priority, nodes.node_key
+        ) as anchor_rank
+    from observations
+    inner join nodes
+        on observations.identifier_key = nodes.node_key
+
+    union all
+
+    select
+        substr(nodes.node_key, 8) as source_record_key,
+        nodes.node_id,
+        nodes.node_type,
+        1 as anchor_rank
+    from nodes
+    where nodes.node_type = 'record'
+
+),
+
+record_anchors as (
+
+    select
+        record_anchor_candidates.source_record_key,
+        record_anchor_candidates.node_id,
+        coalesce(identifier_types.strength = 'strong', false) as is_strongly_anchored
+    from record_anchor_candidates
+    left join identifier_types
+        on record_anchor_candidates.node_type = identifier_types.identifier_type
+    where record_anchor_candidates.anchor_rank = 1
+
+),
+
+anchored as (
+
+    select
+        pairs.*,
+        left_anchors.node_id as from_node_id,
+        right_anchors.node_id as to_node_id,
+        left_anchors.is_strongly_anchored and right_anchors.is_strongly_anchored as needs_strict,
+        case
+            when pairs.review_decision = 'cannot_link' then 'cannot-link (review decision)'
+            when pairs.review_decision = 'must_link' then null
+            when left_anchors.node_id is null or right_anchors.node_id is null then 'record not in the identity graph'
+            when pairs.match_probability < {{ var('identity_match_accept', 0.99) }} then null
+            when
+                left_anchors.is_strongly_anchored and right_anchors.is_strongly_anchored
+                and pairs.match_probability < {{ var('identity_match_strict', 0.999) }}
+                then
+                    'joins two records with different strong ids below the strict threshold ('
+                    || cast({{ var('identity_match_strict', 0.999) }} as {{ dbt.type_string() }}) || ')'
+        end as guard_reason,
+        coalesce(
+            pairs.review_decision = 'must_link'
+            or (pairs.review_decision is null and pairs.match_probability >= {{ var('identity_match_accept', 0.99) }}),
+            false
+        ) as is_above_accept
+    from pairs
+    left join record_anchors as left_anchors
+        on pairs.record_key_l = left_anchors.source_record_key
+    left join record_anchors as right_anchors
+        on pairs.record_key_r = right_anchors.source_record_key
+
+),
+
+passing as (
+
+    select * from anchored
+    where is_above_accept and guard_reason is null
+
+),
+
+link_sides as (
+
+    select
+        record_key_l as record_key,
+        record_key_r as partner_key,
+        record_key_l,
+        record_key_r,
+        match_probability,
+        review_decision
+    from passing
+    union all
+    select
+        record_key_r as record_key,
+        record_key_l as partner_key,
+        record_key_l,
+        record_key_r,
+        match_probability,
+        review_decision
+    from passing
+
+),
+
+-- a record with two partners that do not match each other would chain them: it keeps only its best link
+inconsistent_records as (
+
+    select distinct first_side.record_key
+    from link_sides as first_side
+    inner join link_sides as second_side
+        on first_side.record_key = second_side.record_key
+        and first_side.partner_key < second_side.partner_key
+    left join passing
+        on first_side.partner_key = passing.record_key_l
+        and second_side.partner_key = passing.record_key_r
+    where passing.record_key_l is null
+
+),
+
+ranked_sides as (
+
+    select
+        link_sides.*,
+        row_number() over (
+            partition by link_sides.record_key
+            order by
+                case when link_sides.review_decision = 'must_link' then 0 else 1 end,
+                link_sides.match_probability desc,
+                link_sides.partner_key asc
+        ) as link_rank
+    from link_sides
+    inner join inconsistent_records
+        on link_sides.record_key = inconsistent_records.record_key
+
+),
+
+chained as (
+
+    select distinct
+        record_key_l,
+        record_key_r
+    from ranked_sides
+    where link_rank > 1
+
+),
+
+final as (
+
+    select
+        anchored.record_key_l,
+        anchored.record_key_r,
+        anchored.from_node_id,
+        anchored.to_node_id,
+        anchored.match_probability,
+        anchored.match_weight,
+        anchored.match_contributions,
+        anchored.review_decision,
+        anchored.observed_at,
+        case
+            when anchored.guard_reason is not null or chained.record_key_l is not null then 'rejected'
+            when anchored.is_above_accept then 'accepted'
+            else 'review'
+        end as link_status,
+        coalesce(
+            anchored.guard_reason,
+            case
+                when chained.record_key_l is not null
+                    then 'chaining: the record also matches records that do not match each other'
+            end
+        ) as rejection_reason
+    from anchored
+    left join chained
+        on anchored.record_key_l = chained.record_key_l
+        and anchored.record_key_r = chained.record_key_r
+
+)
+
+select * from final
