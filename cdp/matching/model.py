@@ -101,6 +101,15 @@ _BLOCKING = (
      "l.date_of_birth = r.date_of_birth and substr(l.first_name, 1, 1) = substr(r.first_name, 1, 1)"),
     (("postcode", "last_name"), "l.postcode = r.postcode and substr(l.last_name, 1, 2) = substr(r.last_name, 1, 2)"),
     (("national_id",), "l.national_id = r.national_id"),
+    (("date_of_birth", "last_name"),
+     "l.date_of_birth = r.date_of_birth and substr(l.last_name, 1, 1) = substr(r.last_name, 1, 1)"),
+    (("postcode", "first_name"),
+     "l.postcode = r.postcode and substr(l.first_name, 1, 2) = substr(r.first_name, 1, 2)"),
+    (("address_line",), "l.address_line = r.address_line"),
+    (("city", "first_name"), "l.city = r.city and l.first_name = r.first_name"),
+    (("national_id", "date_of_birth"),
+     "substr(l.national_id, 1, 3) = substr(r.national_id, 1, 3)"
+     " and substr(l.date_of_birth, 1, 4) = substr(r.date_of_birth, 1, 4)"),
 )
 
 
@@ -170,7 +179,7 @@ def train(frames: list[pd.DataFrame], recall: float = 0.8, max_pairs: float = 2e
         sessions.append("l.first_name = r.first_name and l.last_name = r.last_name")
     for need, sql in (("email", "l.email = r.email"), ("date_of_birth", "l.date_of_birth = r.date_of_birth"),
                       ("phone", "l.phone = r.phone"), ("postcode", "l.postcode = r.postcode")):
-        if need in cols and len(sessions) < 2:
+        if need in cols and len(sessions) < 4:
             sessions.append(sql)
     for sql in sessions:
         linker.training.estimate_parameters_using_expectation_maximisation(CustomRule(sql))
