@@ -174,6 +174,49 @@ def match_command(
         _fail(exc)
 
 
+@app.command("review")
+def review_command(
+    accept: list[str] | None = typer.Option(None, help="Two record keys (source/table/id): must-link them.",
+                                            metavar="RECORD"),
+    reject: list[str] | None = typer.Option(None, help="Two record keys: cannot-link them.", metavar="RECORD"),
+    note: str | None = typer.Option(None, help="Why (kept with the decision)."),
+    limit: int = typer.Option(10, help="Pairs to list."),
+) -> None:
+    """List the pairs waiting for review, or record a must-link (--accept A --accept B) or cannot-link
+    (--reject A --reject B) decision that every later build honours."""
+    from cdp.matching.review import decide, queue
+
+    settings = _settings()
+    try:
+        for decision, keys in (("must_link", accept), ("cannot_link", reject)):
+            if keys:
+                if len(keys) != 2:
+                    raise typer.BadParameter("give exactly two records")
+                left, right = decide(settings, keys[0], keys[1], decision, note=note)
+                console.print(f"{decision}: {left} + {right} (applied on the next build)")
+        if accept or reject:
+            return
+        items = queue(settings, limit)
+        if not items:
+            console.print("review queue is empty")
+        for item in items:
+            table = Table(title=f"{item.record_key_l}  vs  {item.record_key_r}   p={item.match_probability:.4f}"
+                          f"  weight={item.match_weight:.2f}")
+            table.add_column("feature")
+            table.add_column("left")
+            table.add_column("right")
+            table.add_column("weight", justify="right")
+            names = sorted(set(item.left) | set(item.right))
+            for name in names:
+                if item.left.get(name) is None and item.right.get(name) is None:
+                    continue
+                weight = next((c["weight"] for k, c in item.contributions.items() if name in k), "")
+                table.add_row(name, str(item.left.get(name) or ""), str(item.right.get(name) or ""), str(weight))
+            console.print(table)
+    except CdpError as exc:
+        _fail(exc)
+
+
 @app.command()
 def explain(
     customer: str | None = typer.Option(None, help="A customer id, e.g. cus_1a2b..."),

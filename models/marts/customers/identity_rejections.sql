@@ -1,5 +1,7 @@
-{#- The identity audit: every identifier that may not link records and every candidate edge that was
-    refused, with the reason, so a missed merge can be traced to the rule that blocked it. -#}
+{#- The identity audit: every identifier that may not link records, every candidate edge that was
+    refused (probabilistic edges refused by a limit included) and every probabilistic link the matcher's
+    guards rejected before the graph (cannot-link, strict threshold, chaining), with the reason, so a
+    missed merge can be traced to the rule that blocked it. -#}
 
 with
 
@@ -12,6 +14,12 @@ identifiers as (
 edges as (
 
     select * from {{ ref('int_identity_edges_judged') }}
+
+),
+
+match_links as (
+
+    select * from {{ ref('int_identity_match_links') }}
 
 ),
 
@@ -41,11 +49,26 @@ rejected_edges as (
 
 ),
 
+rejected_match_links as (
+
+    select
+        'match_link' as rejected_kind,
+        'record:' || record_key_r as identifier_key,
+        'record:' || record_key_l as linked_identifier_key,
+        'matching/identity_match_candidates/' || record_key_l || ' ' || record_key_r as source_record_key,
+        rejection_reason
+    from match_links
+    where link_status = 'rejected'
+
+),
+
 final as (
 
     select * from rejected_identifiers
     union all
     select * from rejected_edges
+    union all
+    select * from rejected_match_links
 
 )
 
