@@ -259,6 +259,22 @@ def explain(
                 f"  {step.from_identifier} -- {step.to_identifier}"
                 f"  ({step.source}/{step.source_table}/{step.source_record_id} at {step.observed_at})"
             )
+            waterfall = result.waterfalls.get(step.source_record_id) if step.source == "matching" else None
+            if waterfall is not None:
+                _print_waterfall(waterfall)
+
+
+def _print_waterfall(waterfall) -> None:
+    """A probabilistic edge's evidence: prior, each comparison's level and weight, total."""
+    if waterfall.review_decision:
+        console.print(f"    reviewer's decision: {waterfall.review_decision}")
+    if waterfall.match_weight is None:
+        return
+    console.print(f"    {'prior (two random records match)':48s} {waterfall.prior_weight:+7.2f}")
+    for name, level, weight in waterfall.steps:
+        console.print(f"    {name + ': ' + level:48.48s} {weight:+7.2f}")
+    console.print(f"    {'match weight (probability ' + format(waterfall.match_probability, '.4f') + ')':48s}"
+                  f" {waterfall.match_weight:+7.2f}")
 
 
 @app.command()

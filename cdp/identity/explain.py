@@ -1,7 +1,10 @@
 """Why a customer's identifiers belong together: the customer's identifiers and, between any two of
 them, the chain of admitted identity edges with the source records that observed them. Reads the marts
-`customer_identities`, `customer_identity_links` and `customer_id_history`."""
+`customer_identities`, `customer_identity_links` and `customer_id_history`; a probabilistic edge (source
+`matching`) comes with its waterfall: the prior, each comparison's level and weight, and the total match
+weight and probability (from `int_identity_match_links`)."""
 
+import json
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -24,12 +27,25 @@ class Link:
     observed_at: object
 
 
+@dataclass(frozen=True)
+class Waterfall:
+    """Why the matcher linked two records: Splink's waterfall for the pair."""
+
+    match_probability: float | None
+    match_weight: float | None
+    prior_weight: float | None
+    steps: list[tuple[str, str, float]]  # (comparison, level, weight)
+    review_decision: str | None
+
+
 @dataclass
 class Explanation:
     customer_id: str
     identifiers: list[tuple[str, bool]]  # (type:value, is_linkable), strongest first
     links: list[Link] = field(default_factory=list)
     retired_ids: list[str] = field(default_factory=list)
+    # source_record_id of a probabilistic link ("<record> <record>") -> its waterfall
+    waterfalls: dict[str, Waterfall] = field(default_factory=dict)
 
     def hub(self) -> str | None:
         """The identifier on most links (a record's anchor is its strongest identifier), else the first."""
@@ -115,4 +131,32 @@ def explain(conn: duckdb.DuckDBPyConnection, customer_id: str) -> Explanation:
             [customer_id],
         ).fetchall()
     ]
-    return Explanation(customer_id, [(key, bool(ok)) for key, ok in identifiers], links, retired)
+    result = Explanation(customer_id, [(key, bool(ok)) for key, ok in identifiers], links, retired)
+    for link in links:
+        if link.source == "matching":
+            waterfall = match_waterfall(conn, link.source_record_id)
+            if waterfall is not None:
+                result.waterfalls[link.source_record_id] = waterfall
+    return result
+
+
+def match_waterfall(conn: duckdb.DuckDBPyConnection, pair: str) -> Waterfall | None:
+    """The waterfall of a probabilistic link, `pair` being its source_record_id ("<record> <record>")."""
+    left, _, right = pair.partition(" ")
+    found = conn.execute(
+        "select table_schema from information_schema.tables where table_name = 'int_identity_match_links'"
+    ).fetchall()
+    if not found:
+        return None
+    rows = conn.execute(
+        f"select match_probability, match_weight, match_contributions, review_decision"
+        f" from {found[0][0]}.int_identity_match_links where record_key_l = ? and record_key_r = ?",
+        [left, right],
+    ).fetchall()
+    if not rows:
+        return None
+    probability, weight, contributions, decision = rows[0]
+    parsed = json.loads(contributions) if contributions else {}
+    steps = [(name, c.get("level", ""), float(c.get("weight") or 0.0)) for name, c in sorted(parsed.items())]
+    prior = weight - sum(w for _, _, w in steps) if weight is not None else None
+    return Waterfall(probability, weight, prior, steps, decision)

@@ -212,3 +212,21 @@ def test_review_rejects_unknown_records_and_decisions(fuzzy_warehouse):
     for item in queue(settings, 5):
         assert Thresholds().review <= item.match_probability < ACCEPT
         assert item.left and item.right and item.contributions
+
+
+def test_explain_shows_the_waterfall_of_a_probabilistic_edge(fuzzy_warehouse):
+    from cdp.identity.explain import explain
+
+    settings, _ = fuzzy_warehouse
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+        customer = conn.execute(
+            "select customer_id from marts.customer_identity_links where source = 'matching' limit 1"
+        ).fetchall()[0][0]
+        result = explain(conn, customer)
+    matching = [link for link in result.links if link.source == "matching"]
+    assert matching
+    waterfall = result.waterfalls[matching[0].source_record_id]
+    assert waterfall.steps and waterfall.prior_weight < 0
+    total = waterfall.prior_weight + sum(w for _, _, w in waterfall.steps)
+    assert abs(total - waterfall.match_weight) < 1e-6
+    assert any(name == "email" for name, _, _ in waterfall.steps)
