@@ -6,6 +6,7 @@ and the saved model is reused."""
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from datetime import date
 from pathlib import Path
@@ -226,7 +227,8 @@ def test_explain_shows_the_waterfall_of_a_probabilistic_edge(fuzzy_warehouse):
     matching = [link for link in result.links if link.source == "matching"]
     assert matching
     waterfall = result.waterfalls[matching[0].source_record_id]
-    assert waterfall.steps and waterfall.prior_weight < 0
-    total = waterfall.prior_weight + sum(w for _, _, w in waterfall.steps)
-    assert abs(total - waterfall.match_weight) < 1e-6
+    # the weights add up from the model's prior, log2(lambda / (1 - lambda))
+    lam = load_model(MODEL)["probability_two_random_records_match"]
+    assert waterfall.steps and abs(waterfall.prior_weight - math.log2(lam / (1 - lam))) < 0.01
+    assert 1 / (1 + 2 ** -waterfall.match_weight) == pytest.approx(waterfall.match_probability, abs=1e-6)
     assert any(name == "email" for name, _, _ in waterfall.steps)
