@@ -36,7 +36,7 @@ class QueueItem:
 
 
 def queue(settings: Settings, limit: int = 20) -> list[QueueItem]:
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+    with duckdb.connect(str(settings.duckdb_path)) as conn:
         exists = conn.execute(
             "select count(*) from information_schema.tables where table_name = 'identity_review_queue'"
         ).fetchall()[0][0]

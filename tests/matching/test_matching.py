@@ -96,7 +96,7 @@ def _truth(settings: Settings) -> dict[str, str]:
 
 
 def _customers(settings: Settings) -> dict[str, str]:
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+    with duckdb.connect(str(settings.duckdb_path)) as conn:
         rows = conn.execute(
             "select source || '/' || source_table || '/' || source_record_id, customer_id"
             " from marts.customer_source_records"
@@ -129,7 +129,7 @@ def test_typoed_email_contact_joins_its_person(fuzzy_warehouse):
 def test_probabilistic_edges_join_only_one_persons_records(fuzzy_warehouse):
     settings, _ = fuzzy_warehouse
     truth = _truth(settings)
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+    with duckdb.connect(str(settings.duckdb_path)) as conn:
         links = conn.execute(
             "select record_key_l, record_key_r from intermediate.int_identity_match_links"
             " where link_status = 'accepted'"
@@ -142,7 +142,7 @@ def test_probabilistic_edges_join_only_one_persons_records(fuzzy_warehouse):
 def test_probabilistic_link_never_joins_two_user_ids(fuzzy_warehouse):
     """A must-link between two shop customers (two user ids) is refused by the limit, with its reason."""
     settings, _ = fuzzy_warehouse
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+    with duckdb.connect(str(settings.duckdb_path)) as conn:
         shop = [r[0] for r in conn.execute(
             "select source_record_key from intermediate.int_match_features where source = 'shop'"
             " order by source_record_key limit 2").fetchall()]
@@ -150,7 +150,7 @@ def test_probabilistic_link_never_joins_two_user_ids(fuzzy_warehouse):
     run_dbt(settings, "build", ["--select", "int_identity_match_links+"], quiet=True)
     customers = _customers(settings)
     assert customers[shop[0]] != customers[shop[1]]
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+    with duckdb.connect(str(settings.duckdb_path)) as conn:
         reasons = conn.execute(
             "select rejection_reason from intermediate.int_identity_edges_judged"
             " where source = 'matching' and source_record_id = ?", [f"{shop[0]} {shop[1]}"]).fetchall()
@@ -164,7 +164,7 @@ def test_probabilistic_link_never_joins_two_user_ids(fuzzy_warehouse):
 def test_review_decisions_survive_a_full_rebuild(fuzzy_warehouse):
     settings, _ = fuzzy_warehouse
     truth, customers = _truth(settings), _customers(settings)
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+    with duckdb.connect(str(settings.duckdb_path)) as conn:
         accepted = conn.execute(
             "select record_key_l, record_key_r from intermediate.int_identity_match_links"
             " where link_status = 'accepted' and review_decision is null order by 1, 2").fetchall()
@@ -186,7 +186,7 @@ def test_review_decisions_survive_a_full_rebuild(fuzzy_warehouse):
     fuzzy_key = cut[0] if cut[0] in fuzzy else cut[1]
     other_key = cut[1] if fuzzy_key == cut[0] else cut[0]
     assert customers[fuzzy_key] != customers[other_key]
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+    with duckdb.connect(str(settings.duckdb_path)) as conn:
         reason = conn.execute(
             "select rejection_reason from marts.identity_rejections where rejected_kind = 'match_link'"
             " and source_record_key = ?", [f"matching/identity_match_candidates/{cut[0]} {cut[1]}"]).fetchall()
@@ -219,7 +219,7 @@ def test_explain_shows_the_waterfall_of_a_probabilistic_edge(fuzzy_warehouse):
     from cdp.identity.explain import explain
 
     settings, _ = fuzzy_warehouse
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+    with duckdb.connect(str(settings.duckdb_path)) as conn:
         customer = conn.execute(
             "select customer_id from marts.customer_identity_links where source = 'matching' limit 1"
         ).fetchall()[0][0]

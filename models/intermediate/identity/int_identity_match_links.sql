@@ -2,8 +2,9 @@
     a reviewer decided on (`cdp review`), with what the identity graph makes of it: `accepted` (it becomes
     a probabilistic edge, the lowest tier of int_identity_edges, still subject to every limit), `review`
     (between the review and accept thresholds: identity_review_queue) or `rejected` with the reason.
-    Guards, in order: a cannot-link decision; two records that each carry a strong identifier (each
-    anchored by a different strong id) need var('identity_match_strict'); a record may absorb several
+    Guards, in order: a cannot-link decision; two records anchored by different strong ids of one type
+    (two CRM contacts, two emails, two accounts: records their own systems keep apart) need
+    var('identity_match_strict'); a record may absorb several
     links only where its partners also match each other (no chaining through one weak member), else it
     keeps its best link. A must-link decision is accepted whatever the score. -#}
 
@@ -110,6 +111,7 @@ record_anchors as (
     select
         record_anchor_candidates.source_record_key,
         record_anchor_candidates.node_id,
+        record_anchor_candidates.node_type as anchor_type,
         coalesce(identifier_types.strength = 'strong', false) as is_strongly_anchored
     from record_anchor_candidates
     left join identifier_types
@@ -124,7 +126,6 @@ anchored as (
         pairs.*,
         left_anchors.node_id as from_node_id,
         right_anchors.node_id as to_node_id,
-        left_anchors.is_strongly_anchored and right_anchors.is_strongly_anchored as needs_strict,
         case
             when pairs.review_decision = 'cannot_link' then 'cannot-link (review decision)'
             when pairs.review_decision = 'must_link' then null
@@ -132,9 +133,10 @@ anchored as (
             when pairs.match_probability < {{ var('identity_match_accept', 0.99) }} then null
             when
                 left_anchors.is_strongly_anchored and right_anchors.is_strongly_anchored
+                and left_anchors.anchor_type = right_anchors.anchor_type
                 and pairs.match_probability < {{ var('identity_match_strict', 0.999) }}
                 then
-                    'joins two records with different strong ids below the strict threshold ('
+                    'joins two records with different strong ids of one type below the strict threshold ('
                     || cast({{ var('identity_match_strict', 0.999) }} as {{ dbt.type_string() }}) || ')'
         end as guard_reason,
         coalesce(
