@@ -26,7 +26,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from console import charts, graph, store
+from cdp.config import Settings
+from cdp.errors import CdpError
+from cdp.lock import WarehouseLocked
+from console import charts, graph, privacy, store
 from console.auth import User, new_session, read_session, sign_session, verify_password
 from console.masking import mask_identifier, mask_key, mask_profile
 from serving import lookup
@@ -64,6 +67,8 @@ class ConsoleSettings:
     users: dict[str, User]
     secret: bytes
     secure_cookies: bool = False
+    # the warehouse, for privacy requests and access exports only (under its writer lock); None: disabled
+    warehouse: Settings | None = None
 
 
 class SecurityHeaders:
@@ -372,6 +377,58 @@ def create_app(settings: ConsoleSettings) -> Starlette:
             per_run.setdefault(run_id, []).append(f"{operation} {status}: {count}")
         return render(request, "syncs.html", runs=runs, ops=per_run, failures=failures, flows=_flows(settings))
 
+    def privacy_page(request: Request, status: int = 200, **context: Any) -> Response:
+        queue = privacy.queue_path(settings.console_store)
+        from cdp.privacy.requests import RequestType
+
+        return render(
+            request,
+            "privacy.html",
+            status,
+            requests=privacy.listing(queue),
+            enabled=settings.warehouse is not None,
+            types=[t.value for t in RequestType],
+            **context,
+        )
+
+    @page(role="admin")
+    async def privacy_get(request: Request) -> Response:
+        if settings.warehouse is not None:
+            privacy.process_in_background(privacy.queue_path(settings.console_store), settings.warehouse)
+        return privacy_page(request)
+
+    @page(role="admin")
+    async def privacy_submit(request: Request) -> Response:
+        if settings.warehouse is None:
+            return privacy_page(request, 503, error="Privacy requests are not configured for this console.")
+        data = request.state.form
+        queue = privacy.queue_path(settings.console_store)
+        try:
+            privacy.submit(queue, data.get("request_type", ""), data.get("identifier", ""), session(request)["user"])
+        except CdpError as exc:
+            return privacy_page(request, 400, error=str(exc))
+        log.info("console: privacy request queued by %s", session(request)["user"])
+        privacy.process_in_background(queue, settings.warehouse)
+        return RedirectResponse("/privacy", status_code=303)
+
+    @page(role="admin")
+    async def privacy_export(request: Request) -> Response:
+        if settings.warehouse is None:
+            return privacy_page(request, 503, error="Access exports are not configured for this console.")
+        try:
+            document = privacy.access_export(settings.warehouse, request.state.form.get("identifier", ""))
+        except WarehouseLocked as exc:
+            return privacy_page(request, 409, error=f"Not now: {exc}")
+        except CdpError as exc:
+            return privacy_page(request, 400, error=str(exc))
+        log.info("console: access export downloaded by %s", session(request)["user"])
+        body = json.dumps(document, indent=1, default=str)
+        return Response(
+            body,
+            media_type="application/json",
+            headers={"content-disposition": 'attachment; filename="access_export.json"'},
+        )
+
     async def plotly_js(request: Request) -> Response:
         return FileResponse(charts.plotly_js_path(), media_type="application/javascript")
 
@@ -387,6 +444,9 @@ def create_app(settings: ConsoleSettings) -> Starlette:
         Route("/segments", segments),
         Route("/segments/{name}", segment),
         Route("/syncs", syncs),
+        Route("/privacy", privacy_get, methods=["GET"]),
+        Route("/privacy/requests", privacy_submit, methods=["POST"]),
+        Route("/privacy/export", privacy_export, methods=["POST"]),
         Route("/assets/plotly.min.js", plotly_js),
         Mount("/assets", app=StaticFiles(directory=HERE / "static"), name="assets"),
     ]
@@ -409,7 +469,7 @@ def _flows(settings: ConsoleSettings) -> list[dict[str, Any]]:
         conn.close()
 
 
-def settings_from_env(serving_store: Path, console_store: Path) -> ConsoleSettings:
+def settings_from_env(serving_store: Path, console_store: Path, warehouse: Settings | None = None) -> ConsoleSettings:
     """Users from CDP_CONSOLE_USERS, the cookie key from CDP_CONSOLE_SECRET; Secure cookies unless
     CDP_CONSOLE_INSECURE_COOKIES=1 (plain http on localhost while developing)."""
     import os
@@ -422,6 +482,7 @@ def settings_from_env(serving_store: Path, console_store: Path) -> ConsoleSettin
         users=users_from_env(),
         secret=secret_from_env(),
         secure_cookies=os.environ.get("CDP_CONSOLE_INSECURE_COOKIES") != "1",
+        warehouse=warehouse,
     )
 
 
