@@ -836,7 +836,7 @@ def console_serve(
 
     settings = _settings()
     try:
-        console_settings = settings_from_env(store_path(settings), console_store_path(settings))
+        console_settings = settings_from_env(store_path(settings), console_store_path(settings), warehouse=settings)
         console.print(f"console on http://{host}:{port}")
         run_console(console_settings, host=host, port=port)
     except CdpError as exc:
