@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cdp.config import Settings
 from cdp.errors import CdpError
-from cdp.lock import WarehouseLocked
+from cdp.lock import WarehouseLocked, warehouse_lock
 from console import charts, graph, privacy, store
 from console.auth import User, new_session, read_session, sign_session, verify_password
 from console.masking import mask_identifier, mask_key, mask_profile
@@ -429,6 +429,61 @@ def create_app(settings: ConsoleSettings) -> Starlette:
             headers={"content-disposition": 'attachment; filename="access_export.json"'},
         )
 
+    def review_page(request: Request, status: int = 200, **context: Any) -> Response:
+        decided = privacy.decided_pairs(privacy.queue_path(settings.console_store))
+        conn = console_db()
+        try:
+            rows = conn.execute(
+                "select record_key_l, record_key_r, match_probability, match_weight, match_contributions,"
+                " left_record, right_record from review_items order by match_probability desc limit 100"
+            ).fetchall()
+        finally:
+            conn.close()
+        items = []
+        for left, right, probability, weight, contributions, left_record, right_record in rows:
+            if (left, right) in decided:
+                continue
+            a, b = json.loads(left_record or "{}"), json.loads(right_record or "{}")
+            items.append(
+                {
+                    "left": left,
+                    "right": right,
+                    "probability": probability,
+                    "weight": weight,
+                    "contributions": _as_dict(contributions),
+                    "fields": [(k, a.get(k), b.get(k)) for k in dict.fromkeys([*a, *b])],
+                }
+            )
+        return render(request, "review.html", status, items=items, decided=len(decided), **context)
+
+    @page(role="admin")
+    async def review(request: Request) -> Response:
+        return review_page(request)
+
+    @page(role="admin")
+    async def review_decide(request: Request) -> Response:
+        from cdp.matching.review import decide
+
+        data = request.state.form
+        kind = {"accept": "must_link", "reject": "cannot_link"}.get(data.get("decision", ""))
+        if kind is None:
+            return review_page(request, 400, error="The decision must be accept or reject.")
+        if settings.warehouse is None:
+            return review_page(request, 503, error="Review decisions are not configured for this console.")
+        user = session(request)["user"]
+        try:
+            with warehouse_lock(settings.warehouse.duckdb_path, "cdp console review decision"):
+                left, right = decide(
+                    settings.warehouse, data.get("left", ""), data.get("right", ""), kind, decided_by=f"console:{user}"
+                )
+        except WarehouseLocked as exc:
+            return review_page(request, 409, error=f"Not recorded: {exc}")
+        except CdpError as exc:
+            return review_page(request, 400, error=str(exc))
+        privacy.record_decision(privacy.queue_path(settings.console_store), left, right, kind, user)
+        log.info("console: review decision %s by %s", kind, user)
+        return RedirectResponse("/review", status_code=303)
+
     async def plotly_js(request: Request) -> Response:
         return FileResponse(charts.plotly_js_path(), media_type="application/javascript")
 
@@ -447,10 +502,21 @@ def create_app(settings: ConsoleSettings) -> Starlette:
         Route("/privacy", privacy_get, methods=["GET"]),
         Route("/privacy/requests", privacy_submit, methods=["POST"]),
         Route("/privacy/export", privacy_export, methods=["POST"]),
+        Route("/review", review, methods=["GET"]),
+        Route("/review/decide", review_decide, methods=["POST"]),
         Route("/assets/plotly.min.js", plotly_js),
         Mount("/assets", app=StaticFiles(directory=HERE / "static"), name="assets"),
     ]
     return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+
+
+def _as_dict(text: str | None) -> dict:
+    """The match weight per compared field (match_contributions JSON); {} when absent or not an object."""
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _flows(settings: ConsoleSettings) -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
 """Data subject requests from the console: a queue the console owns, run against the warehouse when the
-writer lock is free.
+writer lock is free; and the log of review decisions the console recorded.
 
 A request needs the warehouse (cdp/privacy/requests.py `run_request` under `cdp.lock.warehouse_lock`).
 The console queues it in `data/console_requests.sqlite` and tries to run it at once in a background
@@ -25,6 +25,10 @@ create table if not exists requests (
     id text primary key, request_type text not null, identifier text, status text not null,
     privacy_request_id text, submitted_by text not null, submitted_at text not null, finished_at text,
     message text
+);
+create table if not exists review_log (
+    record_key_l text not null, record_key_r text not null, decision text not null, decided_by text not null,
+    decided_at text not null
 );
 """
 _RUNNING = threading.Lock()
@@ -148,3 +152,22 @@ def access_export(warehouse: Settings, identifier: str) -> dict[str, Any]:
             return build_export(conn, identifier)
         finally:
             conn.close()
+
+
+def record_decision(path: Path, left: str, right: str, decision: str, user: str) -> None:
+    """Remember a review decision the warehouse took, so the pair leaves the page before the next refresh."""
+    conn = _connect(path)
+    try:
+        conn.execute("insert into review_log values (?, ?, ?, ?, ?)", [left, right, decision, user, _now()])
+    finally:
+        conn.close()
+
+
+def decided_pairs(path: Path) -> set[tuple[str, str]]:
+    if not path.exists():
+        return set()
+    conn = _connect(path)
+    try:
+        return {(left, right) for left, right in conn.execute("select record_key_l, record_key_r from review_log")}
+    finally:
+        conn.close()

@@ -51,6 +51,10 @@ create table sync_failures (
 );
 create table sync_operations (run_id text not null, operation text, status text, count integer);
 create table facts (name text primary key, body text not null);
+create table review_items (
+    record_key_l text not null, record_key_r text not null, match_probability real, match_weight real,
+    match_contributions text, left_record text, right_record text
+);
 """
 
 INDEXES = """
@@ -194,6 +198,7 @@ def refresh(settings: Settings, path: Path | None = None) -> dict[str, int]:
                 out.executemany(f"insert into {table} values ({', '.join('?' * width)})", batch)
                 counts[table] += len(batch)
         counts.update(_copy_syncs(conn, out))
+        counts.update(_copy_review_queue(conn, out))
         out.execute("insert into facts values ('overview', ?)", [json.dumps(_facts(conn, settings))])
         out.execute("commit")
         out.executescript(INDEXES)
@@ -225,6 +230,51 @@ def _copy_syncs(conn: duckdb.DuckDBPyConnection, out: sqlite3.Connection) -> dic
     ).fetchall()
     out.executemany("insert into sync_failures values (?, ?, ?, ?, ?, ?)", failures)
     return {"sync_runs": len(runs), "sync_failures": len(failures)}
+
+
+REVIEW_ITEMS = 500
+
+
+def _copy_review_queue(conn: duckdb.DuckDBPyConnection, out: sqlite3.Connection) -> dict[str, int]:
+    """The probabilistic layer's review queue (issue 11: marts.identity_review_queue) with both records'
+    compared fields (cdp.matching.review.SHOWN from int_match_features), strongest first."""
+    from cdp.matching.review import SHOWN
+    from cdp.matching.run import features_relation
+
+    features = features_relation(conn)
+    if not _has_table(conn, "marts", "identity_review_queue") or features is None:
+        return {"review_items": 0}
+    rows = conn.execute(
+        "select record_key_l, record_key_r, match_probability, match_weight, match_contributions"
+        " from marts.identity_review_queue order by match_probability desc, record_key_l, record_key_r"
+        f" limit {REVIEW_ITEMS}"
+    ).fetchall()
+    keys = sorted({k for row in rows for k in row[:2]})
+    records: dict[str, dict] = {}
+    if keys:
+        cursor = conn.execute(
+            f"select * from {features} where source_record_key in ({', '.join('?' * len(keys))})", keys
+        )
+        names = [d[0] for d in cursor.description]
+        for values in cursor.fetchall():
+            record = dict(zip(names, values, strict=True))
+            records[record["source_record_key"]] = {k: _plain(record.get(k)) for k in SHOWN}
+    out.executemany(
+        "insert into review_items values (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                left,
+                right,
+                float(p),
+                float(w),
+                c if isinstance(c, str) or c is None else json.dumps(c),
+                json.dumps(records.get(left, {})),
+                json.dumps(records.get(right, {})),
+            )
+            for left, right, p, w, c in rows
+        ],
+    )
+    return {"review_items": len(rows)}
 
 
 def connect(path: Path) -> sqlite3.Connection:
