@@ -65,7 +65,7 @@ create index rejections_linked on rejections (linked_identifier_key);
 create index segment_sizes_segment on segment_sizes (segment, size_date);
 create index segment_moves_segment on segment_moves (segment, move_date);
 create index segment_history_customer on segment_history (customer_id);
-create index segment_history_segment on segment_history (segment, exited_at);
+create index segment_history_segment on segment_history (segment, exited_at, entered_at);
 create index sync_failures_run on sync_failures (run_id);
 create index sync_operations_run on sync_operations (run_id);
 """
