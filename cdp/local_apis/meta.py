@@ -22,11 +22,8 @@ import binascii
 import json
 import logging
 import secrets
-import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,7 +38,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cdp.errors import CdpError, ConfigError
+from cdp.errors import ConfigError
+from cdp.local_apis.background import serve_in_thread
 
 API_VERSION = "v19.0"
 DEFAULT_LIMIT = 25
@@ -332,46 +330,14 @@ def create_app(
     return Starlette(routes=routes)
 
 
-def _wait_until_answering(base_url: str, server: uvicorn.Server, thread: threading.Thread) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if not thread.is_alive():
-            raise CdpError(f"The local Meta API at `{base_url}` stopped while starting")
-        if server.started:
-            try:
-                urllib.request.urlopen(f"{base_url}/", timeout=1)
-            except urllib.error.HTTPError:
-                return  # any HTTP answer means it is serving
-            except OSError:
-                pass
-            else:
-                return
-        time.sleep(0.02)
-    raise CdpError(f"The local Meta API at `{base_url}` did not answer within 15 s")
-
-
 @contextmanager
 def serve_meta_api(
     landing_dir: Path, access_token: str, port: int = 0, host: str = "127.0.0.1", **app_kwargs: Any
 ) -> Iterator[str]:
     """Run the Meta API over `landing_dir` (`data/landing/`) in a background thread; yields its base URL
     (`http://127.0.0.1:<port>`; the version path is part of each request). `port=0` picks a free port."""
-    app = create_app(landing_dir, access_token, **app_kwargs)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    base_url = f"http://{host}:{sock.getsockname()[1]}"
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="meta-api", daemon=True)
-    thread.start()
-    try:
-        _wait_until_answering(base_url, server, thread)
+    with serve_in_thread(create_app(landing_dir, access_token, **app_kwargs), "local Meta API", port, host) as base_url:
         yield base_url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def run_meta_api(

@@ -15,11 +15,7 @@ import bisect
 import json
 import logging
 import math
-import socket
-import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,7 +30,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cdp.errors import CdpError, ConfigError
+from cdp.errors import ConfigError
+from cdp.local_apis.background import serve_in_thread
 
 API_PREFIX = "/admin/api/2024-01"
 RESOURCES = ("customers", "orders")
@@ -286,24 +283,6 @@ def create_app(
     return Starlette(routes=routes)
 
 
-def _wait_until_answering(base_url: str, server: uvicorn.Server, thread: threading.Thread) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if not thread.is_alive():
-            raise CdpError(f"The local shop API at `{base_url}` stopped while starting")
-        if server.started:
-            try:
-                urllib.request.urlopen(f"{base_url}/", timeout=1)
-            except urllib.error.HTTPError:
-                return  # any HTTP answer (here 404) means it is serving
-            except OSError:
-                pass
-            else:
-                return
-        time.sleep(0.02)
-    raise CdpError(f"The local shop API at `{base_url}` did not answer within 15 s")
-
-
 @contextmanager
 def serve_shop_api(
     landing_dir: Path, access_token: str, port: int = 0, host: str = "127.0.0.1", **app_kwargs: Any
@@ -313,22 +292,8 @@ def serve_shop_api(
 
     `port=0` picks a free port. `app_kwargs` go to `create_app` (`rate_per_s`, `burst`).
     """
-    app = create_app(landing_dir, access_token, **app_kwargs)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    base_url = f"http://{host}:{sock.getsockname()[1]}"
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="shop-api", daemon=True)
-    thread.start()
-    try:
-        _wait_until_answering(base_url, server, thread)
+    with serve_in_thread(create_app(landing_dir, access_token, **app_kwargs), "local shop API", port, host) as base_url:
         yield base_url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def run_shop_api(
