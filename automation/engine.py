@@ -15,7 +15,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from automation import durations, templates
@@ -91,6 +91,46 @@ class Engine:
         while not stop.is_set():
             if self.run_once() == 0:
                 stop.wait(min(idle_s, max(0.0, self.seconds_to_next_timer())))
+
+    def seed_inactivity(self) -> int:
+        """Start inactivity timers (and `returned` flows' last activity) for customers the engine has never
+        seen, from their profile's last web visit or order, once per flow version: a customer silent since
+        before the engine first ran is as lapsed as one it watched go quiet. A timer already due fires on
+        the next loop (caps, quiet hours and consent apply as to any send). Returns the customers seeded."""
+        seeded = 0
+        for flow in self.flows:
+            kind = flow.trigger["type"]
+            done = f"seeded:{flow.name}:{flow.version}"
+            if kind not in ("inactivity", "returned") or get_cursor(self.conn, done):
+                continue
+            known = {c for (c,) in self.conn.execute("select customer_id from activity where flow = ?", [flow.name])}
+            known |= {c for (c,) in self.conn.execute("select customer_id from entries where flow = ?", [flow.name])}
+            known |= {c for (c,) in self.conn.execute("select customer_id from timers where flow = ?", [flow.name])}
+            self._begin()
+            try:
+                for customer, body in self.customers.conn.execute("select customer_id, body from profiles"):
+                    last = _last_activity(json.loads(body))
+                    if customer in known or last is None:
+                        continue
+                    if kind == "inactivity":
+                        timer_id = firing_id("inactivity", flow.name, customer, None)
+                        self.conn.execute(
+                            "insert into timers values (?, 'inactivity', ?, ?, null, null, ?, '{}')"
+                            " on conflict (timer_id) do nothing",
+                            [timer_id, flow.name, customer, last + durations.seconds(flow.trigger["for"])],
+                        )
+                    else:
+                        self.conn.execute(
+                            "insert into activity values (?, ?, ?) on conflict (flow, customer_id) do nothing",
+                            [flow.name, customer, last],
+                        )
+                    seeded += 1
+                set_cursor(self.conn, done, "1")
+                self.conn.execute("commit")
+            except BaseException:
+                self.conn.execute("rollback")
+                raise
+        return seeded
 
     def seconds_to_next_timer(self) -> float:
         row = self.conn.execute("select min(due_at) from timers").fetchall()[0][0]
@@ -493,3 +533,17 @@ def _trait_fires(trigger: dict[str, Any], old: Any, new: Any) -> bool:
         order = trigger["up_in"]
         return old in order and new in order and order.index(new) > order.index(old)
     return old != new
+
+
+def _last_activity(profile: dict[str, Any]) -> float | None:
+    """The profile's last web visit or order, as epoch seconds (None when it has neither)."""
+    moments = []
+    for name in ("last_web_seen_at", "last_order_date"):
+        value = profile.get(name)
+        if isinstance(value, str) and value:
+            try:
+                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            moments.append((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+    return max(moments, default=None)

@@ -124,6 +124,7 @@ def serve_flows(
             is_suppressed=PrivacyList(settings.duckdb_path) if privacy else None,
             settle_s=settle_s,
         )
+        engine.seed_inactivity()  # customers lapsed before the engine first ran
         threads.append(threading.Thread(target=engine.run, args=(stop,), name="flows-engine", daemon=True))
     if role in ("all", "sender"):
         sender_store = connect(flows_store)

@@ -2,6 +2,8 @@
 
 import json
 
+from tests.flows.conftest import iso
+
 MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
 
 
@@ -191,6 +193,26 @@ def test_inactivity_fires_60_days_after_the_last_activity(world):
     assert world.outbox() == []
     world.advance(1)
     assert [r["step"] for r in world.outbox()] == ["miss_you"]
+
+
+def test_customers_lapsed_before_the_engine_ran_are_seeded_from_their_profile_once(world):
+    """A customer the engine never saw act gets an inactivity timer from the profile's last visit or order;
+    one it saw keeps its own timer; a second seeding of the same flow version adds nothing."""
+    world.flow(INACTIVE)
+    world.customer("lapsed", last_web_seen_at=iso(world.now - 70 * DAY), last_order_date=None)
+    world.customer("recent", last_order_date=iso(world.now - 10 * DAY)[:10])
+    world.customer("watched", last_web_seen_at=iso(world.now - 90 * DAY))
+    world.customer("never")  # neither a visit nor an order: nothing to count from
+    world.send("watched", "Page Viewed")  # the engine saw this one act just now
+
+    assert world.engine.seed_inactivity() == 2  # lapsed and recent; watched is known, never has no date
+    assert world.engine.seed_inactivity() == 0
+    world.run()
+    assert [r["customer_id"] for r in world.outbox()] == ["lapsed"]  # 70 days ago: due at once
+    world.advance(50 * DAY)
+    assert [r["customer_id"] for r in world.outbox()] == ["lapsed", "recent"]
+    world.advance(10 * DAY)
+    assert [r["customer_id"] for r in world.outbox()] == ["lapsed", "recent", "watched"]
 
 
 def test_returned_after_a_long_gap(world):
