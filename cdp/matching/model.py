@@ -46,7 +46,7 @@ class Thresholds:
 
     accept: float = 0.99
     review: float = 0.80
-    strict: float = 0.999
+    strict: float = 0.995
 
 
 class ModelMismatch(ValueError):
@@ -70,7 +70,8 @@ def _comparisons(cols: list[str]) -> list:
             if c in cols:
                 out.append(cl.NameComparison(c))
     if "email" in cols:
-        out.append(cl.EmailComparison("email"))
+        # one or two edits (a typo, a transposition) in a whole address is rare between two people
+        out.append(cl.DamerauLevenshteinAtThresholds("email", [1, 2]))
     if "phone" in cols:
         out.append(cl.DamerauLevenshteinAtThresholds("phone", [1, 2]))
     if "date_of_birth" in cols:

@@ -127,16 +127,21 @@ def test_typoed_email_contact_joins_its_person(fuzzy_warehouse):
 
 
 def test_probabilistic_edges_join_only_one_persons_records(fuzzy_warehouse):
+    """The admitted probabilistic edges (after every guard and limit) join one person's records: at most
+    2% of them may be wrong on this warehouse where 30% of customers have a hand-typed duplicate."""
     settings, _ = fuzzy_warehouse
     truth = _truth(settings)
     with duckdb.connect(str(settings.duckdb_path)) as conn:
         links = conn.execute(
-            "select record_key_l, record_key_r from intermediate.int_identity_match_links"
-            " where link_status = 'accepted'"
+            "select distinct links.record_key_l, links.record_key_r"
+            " from intermediate.int_identity_match_links as links"
+            " inner join intermediate.int_identity_edges_judged as edges"
+            " on edges.source = 'matching' and edges.source_record_id = links.record_key_l || ' ' || links.record_key_r"
+            " where edges.is_admitted"
         ).fetchall()
-    assert links
+    assert len(links) > 30
     wrong = [(a, b) for a, b in links if truth.get(a) != truth.get(b)]
-    assert len(wrong) <= len(links) * 0.01, wrong
+    assert len(wrong) <= len(links) * 0.02, wrong
 
 
 def test_probabilistic_link_never_joins_two_user_ids(fuzzy_warehouse):
@@ -168,16 +173,21 @@ def test_review_decisions_survive_a_full_rebuild(fuzzy_warehouse):
         accepted = conn.execute(
             "select record_key_l, record_key_r from intermediate.int_identity_match_links"
             " where link_status = 'accepted' and review_decision is null order by 1, 2").fetchall()
-        crm = [r[0] for r in conn.execute(
-            "select source_record_key from intermediate.int_match_features where source = 'crm'"
-            " order by source_record_key").fetchall()]
+        queued = conn.execute(
+            "select record_key_l, record_key_r from intermediate.int_identity_match_links"
+            " where link_status in ('review', 'rejected') and review_decision is null order by 1, 2").fetchall()
     # cannot-link: a fuzzy contact's only link to its person
     fuzzy = set(_fuzzy_contacts(settings))
-    cut = next((a, b) for a, b in accepted if (a in fuzzy) != (b in fuzzy))
-    # must-link: two CRM contacts of different people, in different customers
-    far = next((a, b) for a, b in zip(crm, crm[1:], strict=False)
-               if truth.get(a) != truth.get(b) and customers.get(a) != customers.get(b)
-               and a not in fuzzy and b not in fuzzy)
+    links_of: dict[str, int] = {}
+    for a, b in accepted:
+        for key in (a, b):
+            links_of[key] = links_of.get(key, 0) + 1
+    cut = next((a, b) for a, b in accepted
+               if (a in fuzzy) != (b in fuzzy) and links_of[a if a in fuzzy else b] == 1)
+    # must-link: a pair of one person's records the matcher did not accept, in two customers
+    far = next((a, b) for a, b in queued
+               if truth.get(a) == truth.get(b) and customers.get(a) != customers.get(b)
+               and a not in cut and b not in cut)
     decide(settings, *cut, "cannot_link", note="test")
     decide(settings, *far, "must_link", note="test")
     run_dbt(settings, "build", ["--full-refresh"], quiet=True)

@@ -134,10 +134,10 @@ anchored as (
             when
                 left_anchors.is_strongly_anchored and right_anchors.is_strongly_anchored
                 and left_anchors.anchor_type = right_anchors.anchor_type
-                and pairs.match_probability < {{ var('identity_match_strict', 0.999) }}
+                and pairs.match_probability < {{ var('identity_match_strict', 0.995) }}
                 then
                     'joins two records with different strong ids of one type below the strict threshold ('
-                    || cast({{ var('identity_match_strict', 0.999) }} as {{ dbt.type_string() }}) || ')'
+                    || cast({{ var('identity_match_strict', 0.995) }} as {{ dbt.type_string() }}) || ')'
         end as guard_reason,
         coalesce(
             pairs.review_decision = 'must_link'
@@ -181,18 +181,52 @@ link_sides as (
 
 ),
 
+partner_pairs as (
+
+    select
+        first_side.record_key,
+        first_side.partner_key as partner_a,
+        second_side.partner_key as partner_b
+    from link_sides as first_side
+    inner join link_sides as second_side
+        on
+        first_side.record_key = second_side.record_key
+        and first_side.partner_key < second_side.partner_key
+
+),
+
+-- partners that share an identifier are already one customer's records (their pair was not scored)
+sharing_partners as (
+
+    select distinct
+        partner_pairs.partner_a,
+        partner_pairs.partner_b
+    from partner_pairs
+    inner join observations as observations_a
+        on partner_pairs.partner_a = observations_a.source_record_key
+    inner join observations as observations_b
+        on
+        partner_pairs.partner_b = observations_b.source_record_key
+        and observations_a.identifier_key = observations_b.identifier_key
+
+),
+
 -- a record with two partners that do not match each other would chain them: it keeps only its best link
 inconsistent_records as (
 
-    select distinct first_side.record_key
-    from link_sides as first_side
-    inner join link_sides as second_side
-        on first_side.record_key = second_side.record_key
-        and first_side.partner_key < second_side.partner_key
+    select distinct partner_pairs.record_key
+    from partner_pairs
     left join passing
-        on first_side.partner_key = passing.record_key_l
-        and second_side.partner_key = passing.record_key_r
-    where passing.record_key_l is null
+        on
+        partner_pairs.partner_a = passing.record_key_l
+        and partner_pairs.partner_b = passing.record_key_r
+    left join sharing_partners
+        on
+        partner_pairs.partner_a = sharing_partners.partner_a
+        and partner_pairs.partner_b = sharing_partners.partner_b
+    where
+        passing.record_key_l is null
+        and sharing_partners.partner_a is null
 
 ),
 
