@@ -4,6 +4,8 @@ on), the serving store published, the console store refreshed; test users of bot
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from console.app import ConsoleSettings, create_app
 from console.auth import User, hash_password
 from console.store import refresh
 from serving import publish
+from tests.realtime.conftest import PROJECT_ROOT
 
 PASSWORDS = {"ann": "admin-password-1", "mo": "marketer-password-1"}
 # few iterations: the tests log in often; production hashes use console.auth.ITERATIONS
@@ -57,11 +60,33 @@ def console_data(demo_warehouse: Settings, tmp_path_factory) -> ConsoleData:
         assert result.rows_failed > 0
     finally:
         conn.close()
+    _score_matches(settings)
     serving_store = root / "serving.sqlite"
     publish(settings, serving_store)
     console_store = root / "console.sqlite"
     refresh(settings, console_store)
     return ConsoleData(settings, serving_store, console_store, sync.name)
+
+
+MATCH_SCRIPT = """
+import sys
+from pathlib import Path
+from cdp.build import run_dbt
+from cdp.config import Settings
+from cdp.matching.run import match
+settings = Settings(duckdb_path=Path(sys.argv[1]), landing_dir=Path(sys.argv[2]), pipelines_dir=Path(sys.argv[3]))
+match(settings)
+models = ["stg_matching__match_candidates", "stg_matching__review_decisions", "int_identity_match_links"]
+run_dbt(settings, "run", ["--select", *models, "identity_review_queue"], quiet=True)
+"""
+
+
+def _score_matches(settings: Settings) -> None:
+    """`cdp match` and the review queue's models (not the graph downstream: the queue is what the console
+    tests need), in a child process: dbt in-process would keep the file open read-write, and the console's
+    refresh here opens it read-only."""
+    args = [str(settings.duckdb_path), str(settings.landing_dir), str(settings.pipelines_dir)]
+    subprocess.run([sys.executable, "-c", MATCH_SCRIPT, *args], check=True, cwd=PROJECT_ROOT, timeout=600)
 
 
 def login(client: TestClient, name: str) -> str:

@@ -3,6 +3,7 @@
 import shutil
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -31,11 +32,16 @@ def chromium():
 
 
 @pytest.fixture(scope="module")
-def console_url(console_data):  # noqa: F811 - the fixture imported above
+def console_url(console_data, tmp_path_factory):  # noqa: F811 - the fixture imported above
+    """The console on a port of its own, deciding review items into its own copy of the warehouse."""
+    folder = tmp_path_factory.mktemp("console_browser")
+    warehouse = replace(console_data.settings, duckdb_path=folder / "warehouse.duckdb")
+    shutil.copy(console_data.settings.duckdb_path, warehouse.duckdb_path)
+    console_store = folder / "console.sqlite"
+    shutil.copy(console_data.console_store, console_store)
+    settings = replace(console_data.console_settings(), console_store=console_store, warehouse=warehouse)
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(console_data.console_settings()), host="127.0.0.1", port=port, log_level="warning")
-    )
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

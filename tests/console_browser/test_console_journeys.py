@@ -111,3 +111,20 @@ def test_a_failed_sync_shows_its_error(chromium, console_url, console_data, scre
     page.goto(console_url + "/syncs")
     assert page.url.endswith("/login")
     context.close()
+
+
+def test_admin_accepts_a_review_item(chromium, console_url, screenshots):
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    _log_in(page, console_url, "ann")
+    page.click("header >> text=Review")
+    items = page.locator(".review-item")
+    before = items.count()
+    assert before >= 1, "the demo's review queue is empty"
+    assert page.locator(".review-item").first.locator("th").count() >= 3  # both records side by side
+    page.screenshot(path=str(screenshots / "review.png"), full_page=True)
+    page.locator(".review-item").first.locator("button[value=accept]").click()
+    page.wait_for_load_state()
+    assert "1 decided here" in page.content()
+    assert page.locator(".review-item").count() == before - 1
+    context.close()
