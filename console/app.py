@@ -49,6 +49,7 @@ SEARCH_ORDER = (
     "esp_subscriber_id",
     "device_id",
 )
+IDENTIFIERS_SHOWN = 200  # a customer with thousands (web anonymous ids): the first 200, strongest first
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
     " img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
@@ -255,7 +256,12 @@ def create_app(settings: ConsoleSettings) -> Starlette:
             events = [e for e in events if e.get("source") == source_filter]
         cdb = console_db()
         try:
-            picture, expl = graph.build(cdb, customer_id, masked)
+            picture, _ = graph.build(cdb, customer_id, masked)
+            keys = cdb.execute(
+                "select identifier_key, is_linkable from identities where customer_id = ?"
+                " order by is_linkable desc, identifier_type, identifier_key limit ?",
+                [customer_id, IDENTIFIERS_SHOWN + 1],
+            ).fetchall()
             stays = cdb.execute(
                 "select segment, is_holdout, entered_at, exited_at from segment_history where customer_id = ?"
                 " order by entered_at desc",
@@ -267,7 +273,7 @@ def create_app(settings: ConsoleSettings) -> Starlette:
         winners = {k[: -len("_source")]: v for k, v in profile.items() if k.endswith("_source")}
         identifiers = [
             (key.partition(":")[0], mask_key(key).partition(":")[2] if masked else key.partition(":")[2], ok)
-            for key, ok in expl.identifiers
+            for key, ok in keys[:IDENTIFIERS_SHOWN]
         ]
         return render(
             request,
@@ -284,6 +290,7 @@ def create_app(settings: ConsoleSettings) -> Starlette:
             stays=stays,
             graph=picture,
             pos={n.id: n for n in picture.nodes},
+            more_identifiers=len(keys) > IDENTIFIERS_SHOWN,
         )
 
     @page()

@@ -76,73 +76,94 @@ def rejections(conn: sqlite3.Connection, keys: list[str]) -> list[tuple[str, str
     return sorted(set(found), key=lambda r: (r[0], r[1] or "", r[2]))
 
 
-def build(conn: sqlite3.Connection, customer_id: str, masked: bool) -> tuple[Graph, Explanation]:
+def size(conn: sqlite3.Connection, customer_id: str) -> int:
+    """Identifiers plus source records of a customer: what the picture would draw (two indexed counts)."""
+    identifiers = conn.execute("select count(*) from identities where customer_id = ?", [customer_id]).fetchall()
+    records = conn.execute(
+        "select count(*) from (select distinct source, source_table, source_record_id from links"
+        " where customer_id = ?)",
+        [customer_id],
+    ).fetchall()
+    return identifiers[0][0] + records[0][0]
+
+
+def build(conn: sqlite3.Connection, customer_id: str, masked: bool) -> tuple[Graph, Explanation | None]:
+    """The picture; with it the Explanation (for paths), or None when the graph is drawn grouped (a large
+    customer: aggregated in SQL, no per-identifier nodes to click)."""
+    graph = Graph()
+    if size(conn, customer_id) > COLLAPSE_LIMIT:
+        _collapsed(graph, conn, customer_id)
+        _layout(graph)
+        return graph, None
     expl = explanation(conn, customer_id)
     show = mask_key if masked else (lambda k: k)
     keys = [k for k, _ in expl.identifiers]
     records = sorted({(link.source, link.source_table, link.source_record_id) for link in expl.links})
     refused = rejections(conn, keys)
-    graph = Graph()
-    if len(keys) + len(records) > COLLAPSE_LIMIT:
-        _collapsed(graph, expl, refused)
-    else:
-        ids = {k: f"i{n}" for n, k in enumerate(keys)}
-        for key, node_id in ids.items():
-            graph.nodes.append(Node(node_id, show(key), "identifier"))
-            graph.keys[node_id] = key
-        rec_ids = {r: f"r{n}" for n, r in enumerate(records)}
-        for (source, table, record_id), node_id in rec_ids.items():
-            graph.nodes.append(Node(node_id, f"{source}.{table} #{record_id}", "record"))
-        seen = set()
-        for link in expl.links:
-            rec = rec_ids[(link.source, link.source_table, link.source_record_id)]
-            for key in (link.from_identifier, link.to_identifier):
-                if key in ids and (rec, key) not in seen:
-                    seen.add((rec, key))
-                    graph.edges.append(Edge(rec, ids[key], f"has {key.partition(':')[0]}"))
-        for n, (key, linked, reason) in enumerate(refused):
-            node_id = ids.get(key)
-            if node_id is None:
-                node_id = f"x{n}"
-                graph.nodes.append(Node(node_id, show(key), "rejected"))
-            target = ids.get(linked) if linked else None
-            if target is None and linked:
-                target = f"y{n}"
-                graph.nodes.append(Node(target, show(linked), "rejected"))
-            if target is None:  # a refused identifier: shown beside the customer's strongest identifier
-                hub = expl.hub()
-                target = ids.get(hub) if hub else None
-            if target and target != node_id:
-                graph.edges.append(Edge(node_id, target, f"rejected: {reason}", rejected=True))
+    ids = {k: f"i{n}" for n, k in enumerate(keys)}
+    for key, node_id in ids.items():
+        graph.nodes.append(Node(node_id, show(key), "identifier"))
+        graph.keys[node_id] = key
+    rec_ids = {r: f"r{n}" for n, r in enumerate(records)}
+    for (source, table, record_id), node_id in rec_ids.items():
+        graph.nodes.append(Node(node_id, f"{source}.{table} #{record_id}", "record"))
+    seen = set()
+    for link in expl.links:
+        rec = rec_ids[(link.source, link.source_table, link.source_record_id)]
+        for key in (link.from_identifier, link.to_identifier):
+            if key in ids and (rec, key) not in seen:
+                seen.add((rec, key))
+                graph.edges.append(Edge(rec, ids[key], f"has {key.partition(':')[0]}"))
+    for n, (key, linked, reason) in enumerate(refused):
+        node_id = ids.get(key)
+        if node_id is None:
+            node_id = f"x{n}"
+            graph.nodes.append(Node(node_id, show(key), "rejected"))
+        target = ids.get(linked) if linked else None
+        if target is None and linked:
+            target = f"y{n}"
+            graph.nodes.append(Node(target, show(linked), "rejected"))
+        if target is None:  # a refused identifier: shown beside the customer's strongest identifier
+            hub = expl.hub()
+            target = ids.get(hub) if hub else None
+        if target and target != node_id:
+            graph.edges.append(Edge(node_id, target, f"rejected: {reason}", rejected=True))
     _layout(graph)
     return graph, expl
 
 
-def _collapsed(graph: Graph, expl: Explanation, refused: list[tuple[str, str | None, str]]) -> None:
+def _collapsed(graph: Graph, conn: sqlite3.Connection, customer_id: str) -> None:
     graph.collapsed = True
-    per_type: dict[str, int] = {}
-    for key, _ in expl.identifiers:
-        per_type[key.partition(":")[0]] = per_type.get(key.partition(":")[0], 0) + 1
-    per_table: dict[str, set] = {}
-    for link in expl.links:
-        per_table.setdefault(f"{link.source}.{link.source_table}", set()).add(link.source_record_id)
-    for t, count in sorted(per_type.items()):
-        graph.nodes.append(Node(f"t:{t}", f"{t} ×{count}", "group"))
-    for table, recs in sorted(per_table.items()):
-        graph.nodes.append(Node(f"s:{table}", f"{table} ×{len(recs)} records", "group"))
-    pairs = set()
-    for link in expl.links:
-        for key in (link.from_identifier, link.to_identifier):
-            pairs.add((f"s:{link.source}.{link.source_table}", f"t:{key.partition(':')[0]}"))
-    for source, target in sorted(pairs):
-        graph.edges.append(Edge(source, target, "shares"))
+    for identifier_type, count in conn.execute(
+        "select identifier_type, count(*) from identities where customer_id = ? group by 1 order by 1", [customer_id]
+    ).fetchall():
+        graph.nodes.append(Node(f"t:{identifier_type}", f"{identifier_type} ×{count:,}", "group"))
+    for table, count in conn.execute(
+        "select source || '.' || source_table, count(distinct source_record_id) from links where customer_id = ?"
+        " group by 1 order by 1",
+        [customer_id],
+    ).fetchall():
+        graph.nodes.append(Node(f"s:{table}", f"{table} ×{count:,} records", "group"))
+    pairs = conn.execute(
+        "select distinct source || '.' || source_table, substr(from_key, 1, instr(from_key, ':') - 1)"
+        " from links where customer_id = ?"
+        " union select distinct source || '.' || source_table, substr(to_key, 1, instr(to_key, ':') - 1)"
+        " from links where customer_id = ? order by 1, 2",
+        [customer_id, customer_id],
+    ).fetchall()
+    known = {n.id for n in graph.nodes}
+    for table, identifier_type in pairs:
+        if f"s:{table}" in known and f"t:{identifier_type}" in known:
+            graph.edges.append(Edge(f"s:{table}", f"t:{identifier_type}", "shares"))
+    keys = [k for (k,) in conn.execute("select identifier_key from identities where customer_id = ?", [customer_id])]
     reasons: dict[str, int] = {}
-    for _, _, reason in refused:
+    for _, _, reason in rejections(conn, keys):
         reasons[reason] = reasons.get(reason, 0) + 1
+    anchor = graph.nodes[0].id if graph.nodes else None
     for n, (reason, count) in enumerate(sorted(reasons.items())):
         graph.nodes.append(Node(f"x{n}", f"{count} refused", "rejected"))
-        if graph.nodes:
-            graph.edges.append(Edge(f"x{n}", graph.nodes[0].id, f"rejected: {reason}", rejected=True))
+        if anchor:
+            graph.edges.append(Edge(f"x{n}", anchor, f"rejected: {reason}", rejected=True))
 
 
 def _layout(graph: Graph) -> None:
@@ -156,9 +177,9 @@ def _layout(graph: Graph) -> None:
             node.x, node.y = round(cx + radius * math.cos(angle), 1), round(cy + radius * math.sin(angle), 1)
 
 
-def path(expl: Explanation, graph: Graph, start: str, end: str, masked: bool) -> dict:
+def path(expl: Explanation | None, graph: Graph, start: str, end: str, masked: bool) -> dict:
     """The chain of links joining two clicked identifier nodes, as `cdp explain` gives it."""
-    if start not in graph.keys or end not in graph.keys:
+    if expl is None or start not in graph.keys or end not in graph.keys:
         return {"error": "Pick two identifier nodes (records and groups have no path of their own)"}
     steps = expl.path(graph.keys[start], graph.keys[end])
     show = mask_key if masked else (lambda k: k)
