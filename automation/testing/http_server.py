@@ -31,6 +31,9 @@ class LocalServer:
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length) if length else b""
+                if len(raw) < length:  # the client went away mid-body (a killed sender): no request, no reply
+                    self.close_connection = True
+                    return
                 status, headers, body = owner.handle(self.command, self.path, self.headers, raw)
                 payload = b"" if body is None else json.dumps(body).encode()
                 self.send_response(status)
