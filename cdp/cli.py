@@ -176,8 +176,9 @@ def match_command(
 
 @app.command("review")
 def review_command(
-    accept: list[str] | None = typer.Option(None, help="Two record keys (source/table/id): must-link them.",
-                                            metavar="RECORD"),
+    accept: list[str] | None = typer.Option(
+        None, help="Two record keys (source/table/id): must-link them.", metavar="RECORD"
+    ),
     reject: list[str] | None = typer.Option(None, help="Two record keys: cannot-link them.", metavar="RECORD"),
     note: str | None = typer.Option(None, help="Why (kept with the decision)."),
     limit: int = typer.Option(10, help="Pairs to list."),
@@ -200,8 +201,10 @@ def review_command(
         if not items:
             console.print("review queue is empty")
         for item in items:
-            table = Table(title=f"{item.record_key_l}  vs  {item.record_key_r}   p={item.match_probability:.4f}"
-                          f"  weight={item.match_weight:.2f}")
+            table = Table(
+                title=f"{item.record_key_l}  vs  {item.record_key_r}   p={item.match_probability:.4f}"
+                f"  weight={item.match_weight:.2f}"
+            )
             table.add_column("feature")
             table.add_column("left")
             table.add_column("right")
@@ -273,13 +276,16 @@ def _print_waterfall(waterfall) -> None:
     console.print(f"    {'prior (two random records match)':48s} {waterfall.prior_weight:+7.2f}")
     for name, level, weight in waterfall.steps:
         console.print(f"    {name + ': ' + level:48.48s} {weight:+7.2f}")
-    console.print(f"    {'match weight (probability ' + format(waterfall.match_probability, '.4f') + ')':48s}"
-                  f" {waterfall.match_weight:+7.2f}")
+    console.print(
+        f"    {'match weight (probability ' + format(waterfall.match_probability, '.4f') + ')':48s}"
+        f" {waterfall.match_weight:+7.2f}"
+    )
 
 
 @app.command()
 def run() -> None:
-    """The scheduled batch job: ingest every source, then build."""
+    """The scheduled batch job: ingest every source, then build; then publish and refresh the console's store
+    where this installation has them."""
     settings = _settings()
     timings = StageTimings()
     try:
@@ -290,9 +296,25 @@ def run() -> None:
             _do_retention(settings)
         with timings.stage("build"):
             _do_build(settings)
+        _refresh_read_stores(settings, timings)
     except CdpError as exc:
         _fail(exc)
     _print_timings(timings)
+
+
+def _refresh_read_stores(settings: Settings, timings: StageTimings) -> None:
+    """The stores readers use, when this installation has them: the profile API's (publish, with its change
+    events) and the console's, so the scheduled job leaves every reader current."""
+    from console.store import console_store_path
+    from console.store import refresh as refresh_console
+    from serving import publish, store_path
+
+    if store_path(settings).exists():
+        with timings.stage("publish"):
+            publish(settings)
+    if console_store_path(settings).exists():
+        with timings.stage("console refresh"):
+            refresh_console(settings)
 
 
 def _export_flows(settings: Settings, timings: StageTimings) -> None:
