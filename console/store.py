@@ -237,44 +237,26 @@ REVIEW_ITEMS = 500
 
 def _copy_review_queue(conn: duckdb.DuckDBPyConnection, out: sqlite3.Connection) -> dict[str, int]:
     """The probabilistic layer's review queue (issue 11: marts.identity_review_queue) with both records'
-    compared fields (cdp.matching.review.SHOWN from int_match_features), strongest first."""
-    from cdp.matching.review import SHOWN
-    from cdp.matching.run import features_relation
+    compared fields, strongest first, as `cdp review` reads it (cdp.matching.review.read_queue)."""
+    from cdp.matching.review import read_queue
 
-    features = features_relation(conn)
-    if not _has_table(conn, "marts", "identity_review_queue") or features is None:
-        return {"review_items": 0}
-    rows = conn.execute(
-        "select record_key_l, record_key_r, match_probability, match_weight, match_contributions"
-        " from marts.identity_review_queue order by match_probability desc, record_key_l, record_key_r"
-        f" limit {REVIEW_ITEMS}"
-    ).fetchall()
-    keys = sorted({k for row in rows for k in row[:2]})
-    records: dict[str, dict] = {}
-    if keys:
-        cursor = conn.execute(
-            f"select * from {features} where source_record_key in ({', '.join('?' * len(keys))})", keys
-        )
-        names = [d[0] for d in cursor.description]
-        for values in cursor.fetchall():
-            record = dict(zip(names, values, strict=True))
-            records[record["source_record_key"]] = {k: _plain(record.get(k)) for k in SHOWN}
+    items = read_queue(conn, REVIEW_ITEMS)
     out.executemany(
         "insert into review_items values (?, ?, ?, ?, ?, ?, ?)",
         [
             (
-                left,
-                right,
-                float(p),
-                float(w),
-                c if isinstance(c, str) or c is None else json.dumps(c),
-                json.dumps(records.get(left, {})),
-                json.dumps(records.get(right, {})),
+                item.record_key_l,
+                item.record_key_r,
+                item.match_probability,
+                item.match_weight,
+                json.dumps(item.contributions),
+                json.dumps({k: _plain(v) for k, v in item.left.items()}),
+                json.dumps({k: _plain(v) for k, v in item.right.items()}),
             )
-            for left, right, p, w, c in rows
+            for item in items
         ],
     )
-    return {"review_items": len(rows)}
+    return {"review_items": len(items)}
 
 
 def connect(path: Path) -> sqlite3.Connection:

@@ -37,30 +37,36 @@ class QueueItem:
 
 def queue(settings: Settings, limit: int = 20) -> list[QueueItem]:
     with duckdb.connect(str(settings.duckdb_path)) as conn:
-        exists = conn.execute(
-            "select count(*) from information_schema.tables where table_name = 'identity_review_queue'"
-        ).fetchall()[0][0]
-        features = features_relation(conn)
-        if not exists or features is None:
-            return []
-        schema = conn.execute(
-            "select table_schema from information_schema.tables where table_name = 'identity_review_queue'"
-        ).fetchall()[0][0]
-        rows = conn.execute(
-            f"select record_key_l, record_key_r, match_probability, match_weight, match_contributions"
-            f" from {schema}.identity_review_queue order by match_probability desc, record_key_l, record_key_r"
-            f" limit {int(limit)}"
-        ).fetchall()
-        keys = sorted({k for r in rows for k in r[:2]})
-        by_key: dict[str, dict] = {}
-        if keys:
-            cursor = conn.execute(
-                f"select * from {features} where source_record_key in ({', '.join('?' for _ in keys)})", keys
-            )
-            names = [d[0] for d in cursor.description]
-            for values in cursor.fetchall():
-                record = dict(zip(names, values, strict=True))
-                by_key[record["source_record_key"]] = {k: record.get(k) for k in SHOWN}
+        return read_queue(conn, limit)
+
+
+def read_queue(conn: duckdb.DuckDBPyConnection, limit: int = 20) -> list[QueueItem]:
+    """The queue's pairs, strongest first, with both records' compared fields (SHOWN); [] before the queue
+    or the features exist. Also what the console copies into its store."""
+    exists = conn.execute(
+        "select count(*) from information_schema.tables where table_name = 'identity_review_queue'"
+    ).fetchall()[0][0]
+    features = features_relation(conn)
+    if not exists or features is None:
+        return []
+    schema = conn.execute(
+        "select table_schema from information_schema.tables where table_name = 'identity_review_queue'"
+    ).fetchall()[0][0]
+    rows = conn.execute(
+        f"select record_key_l, record_key_r, match_probability, match_weight, match_contributions"
+        f" from {schema}.identity_review_queue order by match_probability desc, record_key_l, record_key_r"
+        f" limit {int(limit)}"
+    ).fetchall()
+    keys = sorted({k for r in rows for k in r[:2]})
+    by_key: dict[str, dict] = {}
+    if keys:
+        cursor = conn.execute(
+            f"select * from {features} where source_record_key in ({', '.join('?' for _ in keys)})", keys
+        )
+        names = [d[0] for d in cursor.description]
+        for values in cursor.fetchall():
+            record = dict(zip(names, values, strict=True))
+            by_key[record["source_record_key"]] = {k: record.get(k) for k in SHOWN}
     return [
         QueueItem(l_key, r_key, float(p), float(w), json.loads(c) if c else {}, by_key.get(l_key, {}),
                   by_key.get(r_key, {}))
