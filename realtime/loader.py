@@ -95,7 +95,6 @@ class Builder:
             run_dbt(self.settings, "run", ["--selector", selector], quiet=True, manifest=self._manifest)
         return full
 
-
     def _export_flows(self) -> None:
         """While the loader holds the warehouse nothing else can write it, so the periodic full build also
         copies the automation flows' entries and sends into raw_flows (as `cdp run` does)."""
