@@ -44,12 +44,13 @@ def dbt_args(settings: Settings, command: str, extra: list[str] | None = None) -
     ]
 
 
-def parse(settings: Settings):
-    """The dbt manifest of the project (parsed once, handed to the runs that follow)."""
+def parse(settings: Settings, extra: list[str] | None = None):
+    """The dbt manifest of the project (parsed once, handed to the runs that follow); `extra` arguments
+    such as `--vars` matter where a model's config reads a var (they are fixed at parse time)."""
     from dbt.cli.main import dbtRunner  # heavy import, only when building
 
     with _warehouse_env(settings):
-        result = dbtRunner().invoke(dbt_args(settings, "parse", ["--quiet"]))
+        result = dbtRunner().invoke(dbt_args(settings, "parse", ["--quiet", *(extra or [])]))
     if not result.success:
         raise BuildError(f"dbt could not parse the project: {result.exception}")
     return result.result
