@@ -11,8 +11,12 @@ import random
 from dataclasses import dataclass, field
 
 from . import reference as R
-from .noise import Noise, Phone, new_landline, new_mobile, typo
-from .timeutil import DAY, HOUR, MINUTE, tz_offset_min, weekday, ymd
+from .noise import Noise, Phone, date_typo, digit_transposition, new_landline, new_mobile, phone_variants, typo
+from .timeutil import DAY, HOUR, MINUTE, day_str, tz_offset_min, weekday, ymd
+
+# fuzzy_duplicate kinds and their shares (World._fuzzy_duplicates)
+FUZZY_KINDS = ("email_typo", "phone_typo", "nickname", "moved_house")
+FUZZY_KIND_WEIGHTS = (0.4, 0.2, 0.2, 0.2)
 
 SEGMENTS = ("online", "omni", "store")
 SEGMENT_WEIGHTS = (0.5, 0.3, 0.2)
@@ -179,7 +183,7 @@ class Contact:
     secondary: str | None
     mods: list  # sorted change timestamps after creation
     id: str = ""
-    # a hand-typed duplicate (noise kind fuzzy_duplicate): values as typed, no phone
+    # a hand-typed duplicate (noise kind fuzzy_duplicate): values as typed (see World._fuzzy_duplicates)
     fuzzy: dict | None = None
 
 
@@ -203,6 +207,7 @@ class Person:
     city: str = ""
     zip: str = ""
     area: str = ""
+    birth_date: str = ""  # ISO date; drawn on its own stream (World._birth_dates)
     segment: str = "online"
     first_ts: int = 0
     last_ts: int = 0
@@ -370,6 +375,15 @@ class World:
         for k in range(n_test):
             hh_no += 1
             self._new_test(f"H{hh_no:07d}", k)
+        self._birth_dates()
+
+    def _birth_dates(self) -> None:
+        """Every person's date of birth (adults of 18 to 85 at the end of the window), on its own RNG
+        stream so that everything drawn before birth dates existed is unchanged."""
+        rng = random.Random(f"{self.seed}:birth_date")
+        end_day = self.E // DAY
+        for p in self.people:
+            p.birth_date = day_str(end_day - rng.randint(18 * 365 + 5, 85 * 365))
 
     def _pid(self) -> str:
         return f"P{len(self.people) + 1:07d}"
@@ -396,8 +410,8 @@ class World:
         self._used_emails[email] = True
         return email
 
-    def _address(self, p: Person) -> None:
-        rng = self.rng
+    def _address(self, p: Person, rng: random.Random | None = None) -> None:
+        rng = rng or self.rng
         c = p.country
         city, zr, area = rng.choices(R.CITIES[c], R.CITY_WEIGHTS[c])[0]
         street = rng.choice(R.STREETS[c])
@@ -546,11 +560,18 @@ class World:
 
     def _fuzzy_duplicates(self) -> None:
         """Noise kind ``fuzzy_duplicate``: a CRM contact typed in by hand for an existing customer, sharing
-        no clean identifier with their other records. Its own RNG stream and ids above every other
-        contact's, so the rest of the data set is the same with or without it."""
+        no clean identifier with their other records. Kinds (``FUZZY_KINDS``): ``email_typo`` (an email one
+        typo away, names with a typo or swapped), ``phone_typo`` (no email; the phone with two digits
+        transposed, often written differently), ``nickname`` (the short form of the given name, no email
+        or phone) and ``moved_house`` (no email or phone, same name and birth date, a new address).
+        Birth date and address are filled in as a person would type them (sometimes a digit off, a day
+        and month swapped, a typo in the street). Its own RNG streams and ids above every other
+        contact's, so the rest of the data set is the same with or without it; the first stream draws
+        exactly what it drew before the kinds existed."""
         nz = self.noise
         rate = nz.rates["fuzzy_duplicate"]
         rng = random.Random(f"{self.seed}:fuzzy_duplicate")
+        krng = random.Random(f"{self.seed}:fuzzy_duplicate_kind")
         cid = max((int(c.id) for c in self.contacts), default=1051) + 100_000
         for p in self.people:
             if p.kind != "customer" or not p.email or not (p.orders or p.receipts or p.contacts):
@@ -568,16 +589,53 @@ class World:
                 first, last = last, first
             elif style == 3:
                 last = typo(rng, last)
-            email = f"{typo(rng, local)}@{domain}"
+            email: str | None = f"{typo(rng, local)}@{domain}"
             if email in self._used_emails:
                 email = f"{local}{local[-1:]}@{domain}"
-            self._used_emails[email] = True
             created = rng.randint(max(p.first_ts, self.W0), self.E - DAY)
             cid += rng.randint(1, 40)
-            c = Contact(person=p, created=created, email=email, secondary=None, mods=[], id=str(cid),
-                        fuzzy={"first": first, "last": last})
+            fuzzy = self._fuzzy_values(p, krng, first, last)
+            if fuzzy["kind"] == "email_typo":
+                self._used_emails[email] = True
+            else:
+                email = None
+            c = Contact(person=p, created=created, email=email, secondary=None, mods=[], id=str(cid), fuzzy=fuzzy)
             p.contacts.append(c)
             self.contacts.append(c)
+
+    def _fuzzy_values(self, p: Person, rng: random.Random, first: str, last: str) -> dict:
+        """What a hand-typed duplicate of ``p`` holds besides its email (names as typed by ``style``)."""
+        kind = rng.choices(FUZZY_KINDS, FUZZY_KIND_WEIGHTS)[0]
+        nickname = R.NICKNAMES.get(p.first_name)
+        if kind == "nickname" and nickname is None:
+            kind = "moved_house"
+        phone = None
+        if kind == "phone_typo" and p.phone is not None:
+            moved = Phone(p.phone.country, digit_transposition(rng, p.phone.nsn), p.phone.area)
+            phone = rng.choice(phone_variants(moved)) if rng.random() < 0.5 else moved.e164
+        elif kind == "phone_typo":
+            kind = "email_typo"
+        if kind in ("nickname", "moved_house"):
+            first, last = (nickname or p.first_name), p.last_name
+        has_dob = kind == "moved_house" or rng.random() < (0.9 if kind == "nickname" else 0.7)
+        birth = p.birth_date
+        if has_dob and kind != "moved_house" and rng.random() < 0.2:
+            birth = date_typo(rng, birth)
+        address1, zip_code, city = p.address1, p.zip, p.city
+        if kind == "moved_house":
+            new = Person(idx=-1, person_id="", kind="", country=p.country, household_id="")
+            for _ in range(10):
+                self._address(new, rng)
+                if new.zip != p.zip and new.address1 != p.address1:
+                    break
+            address1, zip_code, city = new.address1, new.zip, new.city
+        elif rng.random() < (0.8 if kind == "nickname" else 0.6):
+            if rng.random() < 0.2:
+                address1 = typo(rng, address1)
+        else:
+            address1 = zip_code = city = ""
+        return {"kind": kind, "first": first, "last": last, "phone": phone, "birth_date": birth if has_dob else "",
+                "address1": address1, "zip": zip_code, "city": city}
 
     def _plan_customer(self, p: Person, rng: random.Random) -> None:
         nz, W0, E = self.noise, self.W0, self.E

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import date as _date
 from typing import NamedTuple
 
 from .config import NoiseConfig
@@ -97,6 +98,33 @@ def typo(rng: random.Random, s: str) -> str:
     else:
         out = s[:i] + s[i] + s[i:]
     return out if out != s else s + s[-1]
+
+
+def digit_transposition(rng: random.Random, digits: str) -> str:
+    """``digits`` with two adjacent, different digits swapped (after the first, which is a prefix)."""
+    spots = [i for i in range(1, len(digits) - 1) if digits[i] != digits[i + 1]]
+    if not spots:
+        return digits
+    i = rng.choice(spots)
+    return digits[:i] + digits[i + 1] + digits[i] + digits[i + 2:]
+
+
+def date_typo(rng: random.Random, iso: str) -> str:
+    """An ISO date as a person mistypes it: day and month swapped (where both read as a month) or one
+    digit of the day, month or year's last two digits off; always a valid date, never ``iso`` itself."""
+    y, m, d = iso[:4], iso[5:7], iso[8:10]
+    if m != d and int(d) <= 12 and rng.random() < 0.4:
+        return f"{y}-{d}-{m}"
+    for _ in range(30):
+        pos = rng.choice((2, 3, 5, 6, 8, 9))
+        out = iso[:pos] + str(rng.randrange(10)) + iso[pos + 1:]
+        try:
+            _date.fromisoformat(out)
+        except ValueError:
+            continue
+        if out != iso:
+            return out
+    return iso
 
 
 def mangle_email(rng: random.Random, e: str) -> str:

@@ -129,6 +129,25 @@ STREETS = {
 }
 STREET_NUMBER_FIRST = {"GB", "US"}
 
+# given name -> the short form people type when they fill in a form themselves (fuzzy_duplicate nickname)
+NICKNAMES = {
+    "Katarzyna": "Kasia", "Małgorzata": "Gosia", "Agnieszka": "Aga", "Magdalena": "Magda", "Joanna": "Asia",
+    "Aleksandra": "Ola", "Natalia": "Nata", "Karolina": "Karo", "Krzysztof": "Krzysiek", "Andrzej": "Andrzejek",
+    "Tomasz": "Tomek", "Paweł": "Pawełek", "Michał": "Michałek", "Jakub": "Kuba", "Łukasz": "Łukas",
+    "Mateusz": "Mati", "Grzegorz": "Grzesiek", "Wojciech": "Wojtek", "Bartosz": "Bartek", "Piotr": "Piotrek",
+    "Katharina": "Kathi", "Johanna": "Hanna", "Maximilian": "Max", "Tobias": "Tobi", "Michael": "Micha",
+    "Andreas": "Andi", "Matthias": "Matze", "Sebastian": "Basti", "Florian": "Flo", "Niklas": "Nik",
+    "Stefan": "Steff", "Christian": "Chris", "Frederik": "Frede", "Rasmus": "Rasse", "Susanne": "Sanne",
+    "Marianne": "Janne", "Kirsten": "Kiki", "Pieter": "Piet", "Maarten": "Maart", "Jeroen": "Jer",
+    "Wouter": "Wout", "Sander": "San", "Marloes": "Loes", "Johannes": "Hans", "Elizabeth": "Liz",
+    "Jennifer": "Jenny", "Patricia": "Patty", "Jessica": "Jess", "Abigail": "Abby", "Rebecca": "Becky",
+    "Victoria": "Vicky", "Charlotte": "Lottie", "Amanda": "Mandy", "Nicole": "Nikki", "Olivia": "Liv",
+    "William": "Bill", "Robert": "Bob", "Richard": "Rick", "Joseph": "Joe", "Thomas": "Tom",
+    "Christopher": "Chris", "Daniel": "Dan", "Matthew": "Matt", "Anthony": "Tony", "Joshua": "Josh",
+    "Andrew": "Andy", "James": "Jim", "Benjamin": "Ben", "Samuel": "Sam", "Jacob": "Jake", "David": "Dave",
+    "Charlie": "Charles", "Harry": "Harold", "Oliver": "Ollie", "Emily": "Em", "Samantha": "Sam",
+}
+
 EMAIL_DOMAINS = {
     "NL": (("gmail.com", 35), ("hotmail.com", 15), ("outlook.com", 10), ("ziggo.nl", 10), ("kpnmail.nl", 8),
            ("live.nl", 7), ("icloud.com", 8), ("xs4all.nl", 7)),

@@ -15,7 +15,7 @@ from . import reference as R
 from .io import DayFiles, Truth, dumps
 from .marketing import ClickLog
 from .model import CATS, Order, Person, World, _uuid, cum, money_str
-from .noise import Noise
+from .noise import Noise, typo
 from .timeutil import (
     DAY,
     HOUR,
@@ -643,23 +643,29 @@ def _malformed_csv_row(rng: random.Random, row: list) -> list:
 
 CRM_HEADER = ("Contact ID", "Email", "Secondary Email", "Phone Number", "Mobile Phone Number", "First Name",
               "Last Name", "Company Name", "Lifecycle Stage", "Country", "Unsubscribed from all email",
-              "Create Date", "Last Modified Date")
+              "Create Date", "Last Modified Date", "Date of Birth", "Street Address", "Postal Code", "City")
 
 
 def write_crm(ctx: Ctx) -> None:
     w, nz, truth = ctx.world, ctx.noise, ctx.truth
     rng = ctx.rng("crm")
+    # birth date and address: their own stream, so the columns that existed before them are unchanged
+    prng = ctx.rng("crm_profile")
     folder = ctx.out / "crm"
     folder.mkdir(parents=True, exist_ok=True)
     contacts = sorted(w.contacts, key=lambda c: int(c.id))
     stored = {}
+    profile = {}
     for c in contacts:  # values as stored in the CRM (noise applied once, when typed in)
-        if c.fuzzy is not None:  # typed in by hand: exactly as the generator decided, no phone
+        if c.fuzzy is not None:  # typed in by hand: exactly as the generator decided
+            f = c.fuzzy
             stored[c.id] = {
-                "email": c.email, "secondary": "", "work": "", "mobile": "", "mobile_after": None,
-                "first": c.fuzzy["first"], "last": c.fuzzy["last"], "purchase": None, "n_purchases": 0,
+                "email": c.email or "", "secondary": "", "work": "", "mobile": f["phone"] or "", "mobile_after": None,
+                "first": f["first"], "last": f["last"], "purchase": None, "n_purchases": 0,
             }
+            profile[c.id] = [f["birth_date"], f["address1"], f["zip"], f["city"]]
             continue
+        profile[c.id] = _crm_profile(prng, c.person)
         p = c.person
         before = p.phone_at(c.created)
         landline = p.landline if p.landline is not before else None
@@ -709,8 +715,9 @@ def write_crm(ctx: Ctx) -> None:
                        p.company if p.b2b else "", stage, R.COUNTRY_NAME[p.country], "true" if unsub else "false",
                        sql_ts(c.created), sql_ts(last_mod)]
                 if c.fuzzy is None and nz.malformed_roll("crm"):
-                    row = _malformed_csv_row(rng, row)
+                    row = _malformed_csv_row(rng, row) + profile[c.id]
                 else:
+                    row = row + profile[c.id]
                     valid[c.id] = True
                 cw.writerow(row)
                 rows += 1
@@ -724,7 +731,17 @@ def write_crm(ctx: Ctx) -> None:
 
 
 LOYALTY_HEADER = ("card_number", "email", "phone", "first_name", "last_name", "tier", "points_balance", "joined_at",
-                  "updated_at", "country", "home_store_id")
+                  "updated_at", "country", "home_store_id", "birth_date", "postcode")
+
+
+def _crm_profile(rng: random.Random, p: Person) -> list[str]:
+    """Date of birth, street address, postal code and city as a CRM contact holds them: a birth date on
+    about half of the contacts, an address on about two thirds, now and then a typo in the street."""
+    birth = p.birth_date if rng.random() < 0.55 else ""
+    if rng.random() < 0.35:
+        return [birth, "", "", ""]
+    street = typo(rng, p.address1) if rng.random() < 0.03 else p.address1
+    return [birth, street, p.zip, p.city]
 
 
 def _tier(points: int) -> str:
@@ -740,11 +757,16 @@ def _tier(points: int) -> str:
 def write_loyalty(ctx: Ctx) -> None:
     w, nz, truth = ctx.world, ctx.noise, ctx.truth
     rng = ctx.rng("loyalty")
+    # birth date (for the birthday voucher) and postcode: their own stream, the older columns unchanged
+    prng = ctx.rng("loyalty_profile")
     folder = ctx.out / "loyalty"
     folder.mkdir(parents=True, exist_ok=True)
     members = sorted((p for p in w.people if p.loyalty), key=lambda p: p.card_number)
     info = []
+    profile = {}
     for p in members:
+        profile[p.card_number] = [p.birth_date if prng.random() < 0.85 else "",
+                                  p.zip if prng.random() < 0.75 else ""]
         email = None
         if rng.random() > 0.15:
             email = nz.email(p.email2 if p.email2 and rng.random() < 0.3 else p.email)
@@ -781,8 +803,9 @@ def write_loyalty(ctx: Ctx) -> None:
                 row = [p.card_number, email, phone, first, last, _tier(points), str(points),
                        iso_z(p.loyalty_joined), iso_z(last_change), p.country, p.home_store[0]]
                 if nz.malformed_roll("loyalty"):
-                    row = _malformed_csv_row(rng, row)
+                    row = _malformed_csv_row(rng, row) + profile[p.card_number]
                 else:
+                    row = row + profile[p.card_number]
                     valid[p.card_number] = True
                 cw.writerow(row)
                 rows += 1

@@ -18,9 +18,9 @@ from cdp.generate import NoiseConfig, generate
 END = date(2026, 11, 1)
 CRM_HEADER = ["Contact ID", "Email", "Secondary Email", "Phone Number", "Mobile Phone Number", "First Name",
               "Last Name", "Company Name", "Lifecycle Stage", "Country", "Unsubscribed from all email",
-              "Create Date", "Last Modified Date"]
+              "Create Date", "Last Modified Date", "Date of Birth", "Street Address", "Postal Code", "City"]
 LOYALTY_HEADER = ["card_number", "email", "phone", "first_name", "last_name", "tier", "points_balance", "joined_at",
-                  "updated_at", "country", "home_store_id"]
+                  "updated_at", "country", "home_store_id", "birth_date", "postcode"]
 SEGMENT_FIELDS = ("type", "messageId", "anonymousId", "userId", "timestamp", "sentAt", "receivedAt",
                   "originalTimestamp", "context")
 
@@ -408,9 +408,10 @@ def test_day_files_spill_gives_same_output(tmp_path):
 
 
 def test_fuzzy_duplicates_share_no_clean_identifier(tmp_path):
-    """Noise kind fuzzy_duplicate: an extra CRM contact per chosen customer whose email is a near miss of
-    the person's own (one edit), with no phone, and ground truth naming the person. The rest of the data set
-    is the same as without it."""
+    """Noise kind fuzzy_duplicate: an extra CRM contact per chosen customer that shares no clean identifier
+    with the person's other records: an email one edit away, a phone with two digits transposed, a nickname
+    or a new address with the same birth date. Ground truth names the person; the rest of the data set is
+    the same as without it."""
     cfg = NoiseConfig(fuzzy_duplicate=0.2)
     stats = generate(tmp_path / "on", customers=300, seed=21, end_date=END, noise=cfg, days=365)
     off = generate(tmp_path / "off", customers=300, seed=21, end_date=END, noise=NoiseConfig(fuzzy_duplicate=0.0),
@@ -428,23 +429,65 @@ def test_fuzzy_duplicates_share_no_clean_identifier(tmp_path):
                     rows[row["Contact ID"]] = row
         return rows
 
+    def digits(phone):
+        return "".join(ch for ch in phone if ch.isdigit())[-8:]
+
     on, base = contacts(tmp_path / "on"), contacts(tmp_path / "off")
     extra = {k: v for k, v in on.items() if k not in base}
     assert len(extra) == n
     assert all(on[k] == base[k] for k in base)  # nothing else changed
-    emails_by_person: dict[str, set] = {}
+    own: dict[str, dict[str, set]] = {}
     for k, row in base.items():
         pid = truth.get(("crm", "contacts", k))
-        if pid and row["Email"]:
-            emails_by_person.setdefault(pid, set()).add(row["Email"].strip().lower())
-    near = 0
+        if pid:
+            mine = own.setdefault(pid, {"email": set(), "phone": set(), "dob": set(), "postcode": set()})
+            mine["email"].add(row["Email"].strip().lower())
+            mine["phone"] |= {digits(row[c]) for c in ("Phone Number", "Mobile Phone Number") if row[c]}
+            mine["dob"].add(row["Date of Birth"])
+            mine["postcode"].add(row["Postal Code"])
+    kinds = {"email": 0, "phone": 0, "no_contact_with_birth_date": 0, "moved": 0}
     for k, row in extra.items():
         pid = truth[("crm", "contacts", k)]
-        assert row["Phone Number"] == "" and row["Mobile Phone Number"] == ""
-        email = row["Email"]
-        own = emails_by_person.get(pid, set())
-        assert email not in own
-        if own:
-            near += any(len(email) - 1 <= len(e) <= len(email) + 1
-                        and email.split("@")[1] == e.split("@")[1] for e in own)
-    assert near > 0
+        mine = own.get(pid, {"email": set(), "phone": set(), "dob": set(), "postcode": set()})
+        assert row["Email"] == "" or row["Email"] not in mine["email"]
+        assert row["Mobile Phone Number"] == "" or digits(row["Mobile Phone Number"]) not in mine["phone"]
+        assert row["Phone Number"] == ""
+        kinds["email"] += row["Email"] != ""
+        kinds["phone"] += row["Mobile Phone Number"] != ""
+        if not row["Email"] and not row["Mobile Phone Number"]:
+            assert row["Date of Birth"] or row["Postal Code"]
+            kinds["no_contact_with_birth_date"] += row["Date of Birth"] != ""
+        if row["Date of Birth"] in mine["dob"] and row["Postal Code"] and mine["postcode"] - {""} \
+                and row["Postal Code"] not in mine["postcode"]:
+            kinds["moved"] += 1  # same birth date, another postcode than the person's other contacts
+    assert all(v > 0 for v in kinds.values()), kinds
+
+
+def test_birth_dates_and_addresses_are_consistent_per_person(tmp_path):
+    """CRM contacts and loyalty members of one person agree on the birth date (one per person, an adult's);
+    the CRM contact's postal code and city agree with the shop account's default address."""
+    generate(tmp_path, customers=200, seed=5, end_date=END, noise=NoiseConfig.none(), days=365)
+    truth = _truth(tmp_path)
+    dob: dict[str, set] = {}
+    postcode: dict[str, set] = {}
+    for f in sorted((tmp_path / "crm").glob("*.csv")):
+        for row in csv.DictReader(open(f, encoding="utf-8")):
+            pid = truth[("crm", "contacts", row["Contact ID"])]
+            if row["Date of Birth"]:
+                dob.setdefault(pid, set()).add(row["Date of Birth"])
+            if row["Postal Code"]:
+                postcode.setdefault(pid, set()).add((row["Postal Code"], row["City"]))
+    for f in sorted((tmp_path / "loyalty").glob("*.csv")):
+        for row in csv.DictReader(open(f, encoding="utf-8")):
+            pid = truth[("loyalty", "members", row["card_number"])]
+            if row["birth_date"]:
+                dob.setdefault(pid, set()).add(row["birth_date"])
+    assert len(dob) > 25 and all(len(v) == 1 for v in dob.values())
+    years = [int(next(iter(v))[:4]) for v in dob.values()]
+    assert min(years) >= END.year - 86 and max(years) <= END.year - 18
+    shop = {}
+    for line in open(tmp_path / "shop" / "customers.jsonl", encoding="utf-8"):
+        c = json.loads(line)
+        shop[truth[("shop", "customers", str(c["id"]))]] = (c["default_address"]["zip"], c["default_address"]["city"])
+    both = [pid for pid in postcode if pid in shop]
+    assert len(both) > 10 and all(postcode[pid] == {shop[pid]} for pid in both)
