@@ -18,6 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from cdp.matching import blocking
+
 log = logging.getLogger(__name__)
 
 # feature column -> what it holds; every one is optional
@@ -89,36 +91,12 @@ def _comparisons(cols: list[str]) -> list:
     return out
 
 
-# (columns needed, SQL over l. and r.): each rule is a cheap equi-join; their union is the candidate set
-_BLOCKING = (
-    (("first_name", "last_name"), "l.first_name = r.first_name and l.last_name = r.last_name"),
-    (("first_name", "last_name"), "l.first_name = r.last_name and l.last_name = r.first_name"),
-    (("email_local", "email_domain"),
-     "l.email_domain = r.email_domain and substr(l.email_local, 1, 3) = substr(r.email_local, 1, 3)"),
-    (("email_local", "email_domain"),
-     "l.email_domain = r.email_domain and substr(l.email_local, -3) = substr(r.email_local, -3)"),
-    (("phone",), "l.phone = r.phone"),
-    (("date_of_birth", "first_name"),
-     "l.date_of_birth = r.date_of_birth and substr(l.first_name, 1, 1) = substr(r.first_name, 1, 1)"),
-    (("postcode", "last_name"), "l.postcode = r.postcode and substr(l.last_name, 1, 2) = substr(r.last_name, 1, 2)"),
-    (("national_id",), "l.national_id = r.national_id"),
-    (("date_of_birth", "last_name"),
-     "l.date_of_birth = r.date_of_birth and substr(l.last_name, 1, 1) = substr(r.last_name, 1, 1)"),
-    (("postcode", "first_name"),
-     "l.postcode = r.postcode and substr(l.first_name, 1, 2) = substr(r.first_name, 1, 2)"),
-    (("address_line",), "l.address_line = r.address_line"),
-    (("city", "first_name"), "l.city = r.city and l.first_name = r.first_name"),
-    (("national_id", "date_of_birth"),
-     "substr(l.national_id, 1, 3) = substr(r.national_id, 1, 3)"
-     " and substr(l.date_of_birth, 1, 4) = substr(r.date_of_birth, 1, 4)"),
-)
-
-
 def blocking_rules(cols: list[str]) -> list[str]:
-    return [sql for need, sql in _BLOCKING if all(c in cols for c in need)]
+    """The prediction blocking rules for these feature columns (cdp/matching/blocking.py)."""
+    return blocking.rules(blocking.keys_for(cols))
 
 
-def settings_dict(cols: list[str], link_type: str = "dedupe_only") -> dict[str, Any]:
+def settings_dict(cols: list[str], link_type: str = "dedupe_only", dialect: str = "duckdb") -> dict[str, Any]:
     from splink import SettingsCreator
     from splink.blocking_rule_library import CustomRule
 
@@ -130,7 +108,7 @@ def settings_dict(cols: list[str], link_type: str = "dedupe_only") -> dict[str, 
         retain_matching_columns=False,
         additional_columns_to_retain=[],
     )
-    return creator.create_settings_dict(sql_dialect_str="duckdb")
+    return creator.create_settings_dict(sql_dialect_str=dialect)
 
 
 def _db_api(connection=None):
@@ -140,19 +118,77 @@ def _db_api(connection=None):
     return DuckDBAPI(connection if connection is not None else duckdb.connect(":memory:"))
 
 
-def _linker(frames: list[pd.DataFrame], settings, db_api):
-    from splink import Linker
-
-    registered = [db_api.register(f, table_name=f"features_{i}") for i, f in enumerate(frames)]
-    return Linker(registered if len(registered) > 1 else registered[0], settings, log_level=logging.ERROR)
-
-
-def _frame(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+def _frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Id and every feature column the frame has, as text (the model compares some, blocking uses any)."""
     keep = ["unique_id", *(["source_dataset"] if "source_dataset" in df.columns else []),
-            *[c for c in FEATURES if c in df.columns and (c in cols or c in BLOCKING_ONLY)]]
+            *[c for c in FEATURES if c in df.columns]]
     out = df[keep].copy()
     for c in keep:
         out[c] = out[c].astype("string")
+    return out
+
+
+@dataclass
+class Blocked:
+    """Feature tables with their capped blocking keys, in one DuckDB connection."""
+
+    conn: Any
+    tables: list[str]
+    rules: list[str]
+    comparisons: int
+    skipped: dict[str, tuple[int, int]]  # key -> (blocks, pairs) left out for size
+
+
+def block(frames: list[pd.DataFrame], max_block: int = blocking.MAX_BLOCK, conn=None) -> Blocked:
+    """Register the frames, derive the capped blocking keys over all of them (a block spans both data sets
+    of a link), count the comparisons the rules generate and the oversize blocks skipped."""
+    import duckdb
+
+    conn = conn if conn is not None else duckdb.connect(":memory:")
+    prepared = [_frame(f) for f in frames]
+    cols = usable_columns(pd.concat(prepared, ignore_index=True))
+    columns = list(prepared[0].columns)
+    keys = blocking.keys_for(cols)
+    for i, f in enumerate(prepared):
+        conn.register(f"cdp_frame_{i}", f[columns])
+    union = " union all ".join(f"select * from cdp_frame_{i}" for i in range(len(prepared)))
+    conn.execute(f"create or replace temp table cdp_features as {union}")
+    for i in range(len(prepared)):
+        conn.unregister(f"cdp_frame_{i}")
+    keyed = blocking.keyed_sql("cdp_features", columns, keys, max_block)
+    conn.execute(f"create or replace temp table cdp_keyed as {keyed}")
+    skipped = {r[0]: (int(r[1]), int(r[2])) for r in
+               conn.execute(blocking.skipped_sql("cdp_features", keys, max_block)).fetchall()} if keys else {}
+    conn.execute("drop table cdp_features")
+    count = blocking.comparisons_sql("cdp_keyed", keys, link=len(prepared) > 1)
+    comparisons = int(conn.execute(count).fetchall()[0][0])
+    if len(prepared) == 1:
+        tables = ["cdp_keyed"]
+    else:
+        tables = []
+        for i, f in enumerate(prepared):
+            dataset = f["source_dataset"].iloc[0]
+            conn.execute(f"create or replace temp view cdp_keyed_{i} as select * from cdp_keyed"
+                         f" where source_dataset = '{dataset}'")
+            tables.append(f"cdp_keyed_{i}")
+    return Blocked(conn, tables, blocking.rules(keys), comparisons, skipped)
+
+
+def _linker(tables: list, settings, db_api):
+    from splink import Linker
+
+    registered = [db_api.register(t, table_name=f"features_{i}") for i, t in enumerate(tables)]
+    return Linker(registered if len(registered) > 1 else registered[0], settings, log_level=logging.ERROR)
+
+
+def with_rules(settings: dict, rules: list[str], dialect: str) -> dict:
+    """Saved settings with today's blocking rules: blocking is code, not a trained parameter, and the
+    rules name the key columns this run derived."""
+    out = {k: v for k, v in settings.items() if k != "cdp"}
+    out["blocking_rules_to_generate_predictions"] = [{"blocking_rule": r, "sql_dialect": dialect} for r in rules]
+    out["sql_dialect"] = dialect
+    # the compared values come back with each pair (e.g. to drop pairs that share their email)
+    out["retain_matching_columns"] = True
     return out
 
 
@@ -165,12 +201,13 @@ def train(frames: list[pd.DataFrame], recall: float = 0.8, max_pairs: float = 2e
     if not _comparisons(cols):
         raise ValueError(f"no feature columns to compare (have {sorted(frames[0].columns)})")
     link_type = "dedupe_only" if len(frames) == 1 else "link_only"
-    linker = _linker([_frame(f, cols) for f in frames], settings_dict(cols, link_type), _db_api())
+    blocked = block(frames)
+    linker = _linker(blocked.tables, settings_dict(cols, link_type), _db_api(blocked.conn))
     # prior: how many pairs would a near-certain rule find, given it finds `recall` of the matches
     deterministic = [r for r in ("l.email = r.email", "l.national_id = r.national_id") if r.split(".")[1].split(" ")[0]
                      in cols]
     if not deterministic:
-        deterministic = [blocking_rules(cols)[0]]
+        deterministic = ["l.first_name = r.first_name and l.last_name = r.last_name"]
     linker.training.estimate_probability_two_random_records_match(
         [CustomRule(r) for r in deterministic], recall=recall)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
@@ -221,20 +258,28 @@ def comparison_names(model: dict) -> list[str]:
     return [c["output_column_name"] for c in model["comparisons"]]
 
 
-def score(frames: list[pd.DataFrame], model: dict, threshold: float = 0.5) -> pd.DataFrame:
+def score(frames: list[pd.DataFrame], model: dict, threshold: float = 0.5,
+          max_block: int = blocking.MAX_BLOCK) -> pd.DataFrame:
     """Score the blocked candidate pairs with a trained model. One row per pair with
     match_probability >= threshold: unique_id_l, unique_id_r (and source_dataset_l/_r for a link),
-    match_probability, match_weight, contributions (JSON: comparison -> {level, weight}) and
-    the number of compared pairs in `attrs['comparisons']`."""
+    match_probability, match_weight, contributions (JSON: comparison -> {level, weight}), same_email;
+    `attrs['comparisons']`: pairs compared, `attrs['skipped']`: key -> (blocks, pairs) skipped for size."""
     cols = model["cdp"]["columns"]
     present = usable_columns(pd.concat(frames, ignore_index=True))
     missing = [c for c in cols if c not in present]
     if missing:
         raise ModelMismatch(f"the saved model compares {missing}, which the data no longer has: retrain")
-    settings = {k: v for k, v in model.items() if k != "cdp"}
-    db_api = _db_api()
-    linker = _linker([_frame(f, cols) for f in frames], settings, db_api)
+    blocked = block(frames, max_block)
+    linker = _linker(blocked.tables, with_rules(model, blocked.rules, "duckdb"), _db_api(blocked.conn))
     pairs = linker.inference.predict(threshold_match_probability=threshold).as_pandas_dataframe()
+    out = finish(pairs, model)
+    out.attrs["comparisons"] = blocked.comparisons
+    out.attrs["skipped"] = blocked.skipped
+    return out
+
+
+def finish(pairs: pd.DataFrame, model: dict) -> pd.DataFrame:
+    """Splink's predicted pairs (any backend, as pandas) -> the scored-pair frame `score` returns."""
     names = comparison_names(model)
     level_weights = {c["output_column_name"]: _level_weights(c) for c in model["comparisons"]}
 
@@ -253,21 +298,8 @@ def score(frames: list[pd.DataFrame], model: dict, threshold: float = 0.5) -> pd
     out["match_probability"] = pairs["match_probability"].astype(float)
     out["match_weight"] = pairs["match_weight"].astype(float)
     out["contributions"] = pairs.apply(contributions, axis=1) if len(pairs) else pd.Series(dtype="string")
-    out.attrs["comparisons"] = count_comparisons(frames, cols)
-    return out.reset_index(drop=True)
-
-
-def count_comparisons(frames: list[pd.DataFrame], cols: list[str]) -> int:
-    """How many distinct pairs the blocking rules generate (what scoring has to compare)."""
-    import duckdb
-
-    conn = duckdb.connect(":memory:")
-    for i, f in enumerate(frames):
-        conn.register(f"f{i}", _frame(f, cols))
-    rules = blocking_rules(cols)
-    if len(frames) == 1:
-        join = "from f0 as l inner join f0 as r on l.unique_id < r.unique_id and ({})"
+    if "email_l" in pairs.columns:
+        out["same_email"] = (pairs["email_l"] == pairs["email_r"]).fillna(False).astype(bool)
     else:
-        join = "from f0 as l inner join f1 as r on ({})"
-    sql = " union ".join(f"select l.unique_id as a, r.unique_id as b {join.format(rule)}" for rule in rules)
-    return int(conn.execute(f"select count(*) from ({sql})").fetchall()[0][0])
+        out["same_email"] = False
+    return out.reset_index(drop=True)

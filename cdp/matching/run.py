@@ -98,7 +98,7 @@ def match(
                 save_model(model, model_path)
                 trained = True
                 result = score([df], model, threshold=KEEP_FLOOR)
-        rows = _candidate_rows(df, result, model_id(model) if model else "")
+        rows = _candidate_rows(result, model_id(model) if model else "")
         conn.execute(f"delete from {SCHEMA}.{CANDIDATES}")
         if len(rows):
             conn.register("scored_pairs", rows)
@@ -114,14 +114,15 @@ def match(
     )
 
 
-def _candidate_rows(df: pd.DataFrame, pairs: pd.DataFrame, mid: str) -> pd.DataFrame:
+def _candidate_rows(pairs: pd.DataFrame, mid: str) -> pd.DataFrame:
     """Pairs in canonical order (l < r); a pair that already shares its email is the deterministic rules'
     business and is left out."""
     cols = ["record_key_l", "record_key_r", "match_probability", "match_weight", "contributions", "model_id",
             "scored_at"]
     if not len(pairs):
         return pd.DataFrame(columns=cols)
-    email = df.set_index("unique_id")["email"] if "email" in df.columns else None
+    if "same_email" in pairs.columns:
+        pairs = pairs[~pairs["same_email"].astype(bool)]
     left = pairs["unique_id_l"].astype(str)
     right = pairs["unique_id_r"].astype(str)
     out = pd.DataFrame({
@@ -131,9 +132,6 @@ def _candidate_rows(df: pd.DataFrame, pairs: pd.DataFrame, mid: str) -> pd.DataF
         "match_weight": pairs["match_weight"],
         "contributions": pairs["contributions"],
     })
-    if email is not None:
-        same = email.reindex(out["record_key_l"]).to_numpy() == email.reindex(out["record_key_r"]).to_numpy()
-        out = out[~pd.Series(same, index=out.index).fillna(False).astype(bool)]
     out["model_id"] = mid
     out["scored_at"] = datetime.now(UTC).replace(tzinfo=None)
     return out.drop_duplicates(["record_key_l", "record_key_r"]).reset_index(drop=True)[cols]
