@@ -27,5 +27,10 @@ CONTACTS = RawTable(
         csv_column("email_opt_out", "Unsubscribed from all email", "BOOLEAN"),
         csv_column("created_at", "Create Date", "TIMESTAMPTZ"),
         csv_column("updated_at", "Last Modified Date", "TIMESTAMPTZ"),
+        # personal data typed in by sales: kept as text, as exported (staging parses the date)
+        csv_column("date_of_birth", "Date of Birth"),
+        csv_column("street_address", "Street Address"),
+        csv_column("postal_code", "Postal Code"),
+        csv_column("city", "City"),
     ),
 )

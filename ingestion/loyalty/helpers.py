@@ -21,5 +21,8 @@ MEMBERS = RawTable(
         csv_column("updated_at", "updated_at", "TIMESTAMPTZ"),
         csv_column("country", "country"),
         csv_column("home_store_id", "home_store_id"),
+        # for the birthday voucher and the nearest store: text as exported (staging parses the date)
+        csv_column("birth_date", "birth_date"),
+        csv_column("postcode", "postcode"),
     ),
 )

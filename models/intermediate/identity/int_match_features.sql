@@ -1,8 +1,10 @@
 {#- One row per profile-bearing source record (shop customer, CRM contact, loyalty member, support ticket,
     lead-form fill): the comparison features the probabilistic matcher (cdp/matching, `cdp match`) scores,
-    lower-cased and split (email local part and domain). `source_record_key` is the key of
-    int_identifier_observations. No source carries a date of birth, street address or postcode yet: the
-    columns exist (null) so a source that adds them needs no change in the matcher. -#}
+    lower-cased and split (email local part and domain), birth date as `YYYYMMDD` text (so that one digit
+    off is one edit and a day-month swap is a substring test), postcode without spaces, address and city
+    lower-case. `source_record_key` is the key of int_identifier_observations. Which source holds what:
+    shop accounts an address (default address), CRM contacts a birth date and an address, loyalty members
+    a birth date and a postcode; support tickets and lead-form fills neither. -#}
 
 with
 
@@ -45,6 +47,9 @@ unioned as (
         shop_customers.last_name,
         shop_customers.email,
         shop_customers.phone,
+        cast(null as date) as date_of_birth,
+        shop_customers.address_line,
+        shop_customers.postcode,
         shop_customers.city,
         shop_customers.country_code,
         coalesce(shop_customers.updated_at, shop_customers.created_at) as observed_at
@@ -59,7 +64,10 @@ unioned as (
         crm_contacts.last_name,
         crm_contacts.email,
         coalesce(crm_contacts.mobile_phone, crm_contacts.phone) as phone,
-        cast(null as {{ dbt.type_string() }}) as city,
+        crm_contacts.date_of_birth,
+        crm_contacts.address_line,
+        crm_contacts.postcode,
+        crm_contacts.city,
         crm_contacts.country_code,
         coalesce(crm_contacts.updated_at, crm_contacts.created_at) as observed_at
     from crm_contacts
@@ -73,6 +81,9 @@ unioned as (
         loyalty_members.last_name,
         loyalty_members.email,
         loyalty_members.phone,
+        loyalty_members.date_of_birth,
+        cast(null as {{ dbt.type_string() }}) as address_line,
+        loyalty_members.postcode,
         cast(null as {{ dbt.type_string() }}) as city,
         loyalty_members.country_code,
         coalesce(loyalty_members.updated_at, loyalty_members.joined_at) as observed_at
@@ -90,6 +101,9 @@ unioned as (
         )), '') as last_name,
         support_tickets.email,
         support_tickets.phone,
+        cast(null as date) as date_of_birth,
+        cast(null as {{ dbt.type_string() }}) as address_line,
+        cast(null as {{ dbt.type_string() }}) as postcode,
         cast(null as {{ dbt.type_string() }}) as city,
         cast(null as {{ dbt.type_string() }}) as country_code,
         support_tickets.created_at as observed_at
@@ -107,6 +121,9 @@ unioned as (
         )), '') as last_name,
         social_leads.email,
         social_leads.phone,
+        cast(null as date) as date_of_birth,
+        cast(null as {{ dbt.type_string() }}) as address_line,
+        cast(null as {{ dbt.type_string() }}) as postcode,
         cast(null as {{ dbt.type_string() }}) as city,
         cast(null as {{ dbt.type_string() }}) as country_code,
         social_leads.created_at as observed_at
@@ -125,9 +142,9 @@ final as (
         {{ dbt.split_part('email', "'@'", 1) }} as email_local,
         {{ dbt.split_part('email', "'@'", 2) }} as email_domain,
         phone,
-        cast(null as date) as date_of_birth,
-        cast(null as {{ dbt.type_string() }}) as address_line,
-        cast(null as {{ dbt.type_string() }}) as postcode,
+        replace(cast(date_of_birth as {{ dbt.type_string() }}), '-', '') as date_of_birth,
+        nullif(lower(trim(address_line)), '') as address_line,
+        nullif(upper(replace(postcode, ' ', '')), '') as postcode,
         nullif(lower(trim(city)), '') as city,
         country_code,
         observed_at

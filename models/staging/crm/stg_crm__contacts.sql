@@ -29,6 +29,12 @@ renamed as (
         lower(lifecycle_stage) as lifecycle_stage,
         {{ cdp.country_code('country') }} as country_code,
 
+        -- personal data as typed in by sales (absent from older exports)
+        {{ cdp.date_or_null('date_of_birth') }} as date_of_birth,
+        {{ cdp.clean_text('street_address') }} as address_line,
+        upper({{ cdp.clean_text('postal_code') }}) as postcode,
+        {{ cdp.clean_text('city') }} as city,
+
         -- booleans
         coalesce(cast(email_opt_out as boolean), false) as is_email_opted_out,
 

@@ -25,6 +25,8 @@ renamed as (
         {{ cdp.clean_text('first_name') }} as first_name,
         {{ cdp.clean_text('last_name') }} as last_name,
         {{ cdp.country_code('country') }} as country_code,
+        {{ cdp.date_or_null('birth_date') }} as date_of_birth,
+        upper({{ cdp.clean_text('postcode') }}) as postcode,
 
         -- membership
         lower(tier) as loyalty_tier,

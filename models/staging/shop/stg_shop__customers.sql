@@ -24,6 +24,8 @@ renamed as (
         {{ cdp.clean_text('last_name') }} as last_name,
         {{ cdp.country_code('default_address__country_code') }} as country_code,
         {{ cdp.clean_text('default_address__city') }} as city,
+        {{ cdp.clean_text('default_address__address1') }} as address_line,
+        upper({{ cdp.clean_text('default_address__zip') }}) as postcode,
         currency,
         state as account_state,
 
