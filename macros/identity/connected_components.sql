@@ -9,7 +9,13 @@
     (a 200,000-node chain with shuffled ids converges in about 20). Each round is one table built from
     plain joins and group-bys (runs on Spark as on DuckDB), then an explicit convergence check: a round
     that changes no parent means every tree is a star rooted at its component's minimum. More than
-    `max_rounds` (default var identity_max_rounds) rounds fails the build. -#}
+    `max_rounds` (default var identity_max_rounds) rounds fails the build.
+
+    Finished components leave the rounds: after rounds 1, 2, 4, 8, ... a group of nodes sharing a parent
+    that is a root, with no edge to a node of another parent, is a whole component and a star rooted at
+    its minimum (every node's parent is at most the node), so its nodes are set aside with their labels
+    and later rounds join only the components still converging (a graph of many small customers and a
+    few long chains spends its later rounds on the chains alone). -#}
 {% macro connected_components(edges_sql, work, label, max_rounds=none) %}
     {%- set max_rounds = max_rounds or var('identity_max_rounds', 40) -%}
     {%- set edges = cdp.identity_work_relation(work, label ~ '_edges') -%}
@@ -27,12 +33,13 @@
         select src as node_id, least(src, min(dst)) as parent_id
         from " ~ edges ~ "
         group by src")) -%}
-    {%- set state = namespace(parents=parents, rounds=0, converged=false) -%}
+    {%- set state = namespace(parents=parents, edges=edges, rounds=0, converged=false, pruned=[]) -%}
+    {%- set prune_rounds = [1, 2, 4, 8, 16, 32, 64] -%}
     {%- for round in range(1, max_rounds + 1) -%}
         {%- if not state.converged -%}
             {%- set next_parents = cdp.identity_work_relation(work, label ~ '_round_' ~ round) -%}
             {%- do adapter.drop_relation(next_parents) -%}
-            {%- do run_query(create_table_as(False, next_parents, cdp.connected_components_round(edges, state.parents))) -%}
+            {%- do run_query(create_table_as(False, next_parents, cdp.connected_components_round(state.edges, state.parents))) -%}
             {%- set changed = run_query(
                 "select count(*) from " ~ next_parents ~ " as next_round inner join " ~ state.parents
                 ~ " as previous_round on next_round.node_id = previous_round.node_id"
@@ -42,21 +49,88 @@
             {%- set state.rounds = round -%}
             {%- if changed == 0 -%}
                 {%- set state.converged = true -%}
+            {%- elif round in prune_rounds -%}
+                {%- do cdp.connected_components_prune(work, label, round, state) -%}
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- if state.edges.identifier != edges.identifier -%}
+        {%- do adapter.drop_relation(state.edges) -%}
+    {%- endif -%}
     {%- do adapter.drop_relation(edges) -%}
     {%- if not state.converged -%}
+        {%- for relation in state.pruned + [state.parents] -%}
+            {%- do adapter.drop_relation(relation) -%}
+        {%- endfor -%}
         {%- do exceptions.raise_compiler_error(
             "identity graph `" ~ label ~ "` did not converge in " ~ max_rounds ~ " rounds (var identity_max_rounds);"
             ~ " parents still changing: a component is far larger than expected or the graph is corrupt") -%}
     {%- endif -%}
     {%- set result = cdp.identity_work_relation(work, label ~ '_components') -%}
     {%- do adapter.drop_relation(result) -%}
-    {%- do run_query(create_table_as(False, result,
-        "select node_id, parent_id as component_id from " ~ state.parents)) -%}
-    {%- do adapter.drop_relation(state.parents) -%}
+    {%- set finished = ["select node_id, parent_id as component_id from " ~ state.parents] -%}
+    {%- for relation in state.pruned -%}
+        {%- do finished.append("select node_id, component_id from " ~ relation) -%}
+    {%- endfor -%}
+    {%- do run_query(create_table_as(False, result, finished | join(" union all "))) -%}
+    {%- for relation in state.pruned + [state.parents] -%}
+        {%- do adapter.drop_relation(relation) -%}
+    {%- endfor -%}
     {{ return({'relation': result, 'rounds': state.rounds}) }}
+{% endmacro %}
+
+{#- Sets aside the finished components of `state` (see connected_components): their nodes go to a table of
+    their own, appended to `state.pruned`; `state.parents` and `state.edges` keep the rest. -#}
+{% macro connected_components_prune(work, label, round, state) %}
+    {%- set finished = cdp.identity_work_relation(work, label ~ '_finished_' ~ round) -%}
+    {%- do adapter.drop_relation(finished) -%}
+    {%- do run_query(create_table_as(False, finished, "
+        with open_roots as (
+            select distinct from_parents.parent_id as root_id
+            from " ~ state.edges ~ " as edges
+            inner join " ~ state.parents ~ " as from_parents on edges.src = from_parents.node_id
+            inner join " ~ state.parents ~ " as to_parents on edges.dst = to_parents.node_id
+            where from_parents.parent_id <> to_parents.parent_id
+        ),
+        closed_roots as (
+            select roots.node_id as root_id
+            from " ~ state.parents ~ " as roots
+            left join open_roots on roots.node_id = open_roots.root_id
+            where roots.parent_id = roots.node_id and open_roots.root_id is null
+        )
+        select parents.node_id, parents.parent_id as component_id
+        from " ~ state.parents ~ " as parents
+        inner join closed_roots on parents.parent_id = closed_roots.root_id")) -%}
+    {%- set counts = run_query("select (select count(*) from " ~ finished ~ "), (select count(*) from "
+        ~ state.parents ~ ")").rows[0] -%}
+    {%- if counts[0] == 0 -%}
+        {%- do adapter.drop_relation(finished) -%}
+    {%- else -%}
+        {%- do state.pruned.append(finished) -%}
+        {%- set open_parents = cdp.identity_work_relation(work, label ~ '_open_' ~ round) -%}
+        {%- set open_edges = cdp.identity_work_relation(work, label ~ '_edges_' ~ round) -%}
+        {%- do adapter.drop_relation(open_parents) -%}
+        {%- do adapter.drop_relation(open_edges) -%}
+        {%- do run_query(create_table_as(False, open_parents, "
+            select parents.node_id, parents.parent_id
+            from " ~ state.parents ~ " as parents
+            left join " ~ finished ~ " as finished on parents.node_id = finished.node_id
+            where finished.node_id is null")) -%}
+        {#- both ends of an edge lie in one component: an open source means an open edge -#}
+        {%- do run_query(create_table_as(False, open_edges, "
+            select edges.src, edges.dst
+            from " ~ state.edges ~ " as edges
+            inner join " ~ open_parents ~ " as open_parents on edges.src = open_parents.node_id")) -%}
+        {%- do adapter.drop_relation(state.parents) -%}
+        {%- if not state.edges.identifier.endswith('__' ~ label ~ '_edges') -%}
+            {%- do adapter.drop_relation(state.edges) -%}
+        {%- endif -%}
+        {%- set state.parents = open_parents -%}
+        {%- set state.edges = open_edges -%}
+        {%- if counts[0] == counts[1] -%}
+            {%- set state.converged = true -%}
+        {%- endif -%}
+    {%- endif -%}
 {% endmacro %}
 
 {#- Returns the select of one round of connected_components: the next parent of every node. -#}
