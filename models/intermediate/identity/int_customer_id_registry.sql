@@ -80,7 +80,11 @@ best_nodes as (
     select
         component_id,
         node_key,
-        row_number() over (partition by component_id order by priority, first_seen_at, node_key) as best_rank
+        -- a cannot-link decision's rule identifier never names a customer (it goes when the decision does)
+        row_number() over (
+            partition by component_id
+            order by case when node_type like 'cannot_link:%' then 1 else 0 end, priority, first_seen_at, node_key
+        ) as best_rank
     from graph
 
 ),

@@ -1,5 +1,10 @@
 {#- Every identifier every source record carries, in one long table. To add a source, add its staging
-    model here with its record id, timestamp and identifier columns. -#}
+    model here with its record id, timestamp and identifier columns.
+    A reviewer's cannot-link decision (`cdp review`, latest decision per pair) adds a rule identifier to
+    each of its two records: type `cannot_link:<record> <record>` (one type per decision, priority 0 and
+    limit 1 in seed identifier_types), value the record's own key. It becomes the record's anchor, so the
+    graph's limits refuse whichever weakest edges would put both records in one customer (a split, with
+    the usual id history); marts never show it as an identifier. -#}
 
 with
 
@@ -83,6 +88,69 @@ unioned as (
     select * from social_leads
 ),
 
+decisions as (
+    select * from {{ ref('stg_matching__review_decisions') }}
+),
+
+latest_decisions as (
+    select
+        record_key_l,
+        record_key_r,
+        review_decision,
+        decided_at,
+        row_number() over (partition by record_key_l, record_key_r order by decided_at desc) as decision_rank
+    from decisions
+),
+
+decision_sides as (
+    select
+        'cannot_link:' || record_key_l || ' ' || record_key_r as identifier_type,
+        record_key_l as source_record_key,
+        decided_at
+    from latest_decisions
+    where decision_rank = 1 and review_decision = 'cannot_link'
+    union all
+    select
+        'cannot_link:' || record_key_l || ' ' || record_key_r as identifier_type,
+        record_key_r as source_record_key,
+        decided_at
+    from latest_decisions
+    where decision_rank = 1 and review_decision = 'cannot_link'
+),
+
+decided_records as (
+    select distinct
+        unioned.source,
+        unioned.source_table,
+        unioned.source_record_id,
+        decision_sides.identifier_type,
+        decision_sides.source_record_key,
+        decision_sides.decided_at
+    from decision_sides
+    inner join unioned
+        on
+        decision_sides.source_record_key
+        = unioned.source || '/' || unioned.source_table || '/' || unioned.source_record_id
+),
+
+rule_observations as (
+    select
+        decided_records.source,
+        decided_records.source_table,
+        decided_records.source_record_id,
+        decided_records.identifier_type,
+        decided_records.source_record_key as identifier_value,
+        decided_records.source_record_key as raw_value,
+        decided_records.decided_at as observed_at
+    from decided_records
+),
+
+observed as (
+    select * from unioned
+    union all
+    select * from rule_observations
+),
+
 final as (
 
     select
@@ -97,7 +165,7 @@ final as (
         -- one record may give the same value twice (phone and mobile phone): keep one row
         min(raw_value) as raw_value,
         min(observed_at) as observed_at
-    from unioned
+    from observed
     group by
         source,
         source_table,

@@ -120,8 +120,13 @@ final as (
         on identifiers.identifier_key = blocklisted.identifier_key
     left join over_degree
         on identifiers.identifier_key = over_degree.identifier_key
+    -- every cannot-link decision's type (`cannot_link:<record> <record>`) takes the rules of `cannot_link`
     left join identifier_types
-        on identifiers.identifier_type = identifier_types.identifier_type
+        on
+        case
+            when identifiers.identifier_type like 'cannot_link:%' then 'cannot_link'
+            else identifiers.identifier_type
+        end = identifier_types.identifier_type
 
 )
 

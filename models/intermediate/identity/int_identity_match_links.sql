@@ -93,6 +93,8 @@ record_anchor_candidates as (
     from observations
     inner join nodes
         on observations.identifier_key = nodes.node_key
+    -- a cannot-link decision's rule identifier is no anchor of a person
+    where nodes.node_type not like 'cannot_link:%'
 
     union all
 

@@ -33,7 +33,10 @@ final as (
         on observations.identifier_key = identifiers.identifier_key
     inner join records
         on observations.source_record_key = records.source_record_key
-    where identifiers.is_valid
+    where
+        identifiers.is_valid
+        -- a cannot-link decision's rule identifier is no identifier of the person (seed identifier_types)
+        and observations.identifier_type not like 'cannot_link:%'
     group by records.customer_id, observations.identifier_type, observations.identifier_value
 
 )
