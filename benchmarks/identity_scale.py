@@ -12,6 +12,7 @@ the components are the same.
 
 import argparse
 import resource
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -21,8 +22,25 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from cdp.config import Settings
+from cdp.config import PROJECT_ROOT, Settings
 from cdp.identity.graph_operation import run_identity_graph
+
+
+# what dbt reads of the project: the benchmark runs a copy, so edits others make to the working tree
+# while it runs do not send dbt back to a full re-parse in the middle of a timed run
+PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "selectors.yml", "macros", "models", "seeds", "tests/dbt"]
+
+
+def snapshot_project(target: Path) -> Path:
+    """Copy the dbt project's files under `target`; returns the copy's root."""
+    source = PROJECT_ROOT
+    for part in PROJECT_PARTS:
+        if (source / part).is_dir():
+            shutil.copytree(source / part, target / part)
+        elif (source / part).exists():
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / part, target / part)
+    return target
 
 
 def write_graph(path: Path, identifiers: int, chain_share: float, chain_length: int, seed: int) -> int:
@@ -158,7 +176,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        settings = Settings(duckdb_path=root / "graph.duckdb", landing_dir=root / "landing", pipelines_dir=root / "p")
+        settings = Settings(
+            duckdb_path=root / "graph.duckdb",
+            landing_dir=root / "landing",
+            pipelines_dir=root / "p",
+            project_dir=snapshot_project(root / "project"),
+        )
         edges = write_graph(settings.duckdb_path, args.identifiers, args.chain_share, args.chain_length, args.seed)
         print(
             f"graph: {args.identifiers:,} identifiers, {edges:,} edges,"

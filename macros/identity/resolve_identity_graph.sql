@@ -1,102 +1,94 @@
 {#- Returns nothing; run as int_identity_graph's pre-hook (and by identity_graph_operation). Leaves beside
-    `work` the tables `__labels` (node_id, component_id), `__edge_status` and `__rounds` of
-    resolve_identity_subgraph, plus `__incremental` (how the run went: mode, nodes, nodes redone) and the
-    state the next run starts from: `__state_nodes` (node key, attributes, component, super-component) and
-    `__state_edges` (edge keys, first observation, admitted or why not).
+    `work` the tables `__labels` (node_id, component_id), `__edge_status` (one row per distinct candidate
+    edge: tier, is_admitted, rejection_reason, first_observed_at) and `__rounds` of
+    resolve_identity_subgraph, `__incremental` (how the run went: mode, nodes, nodes redone), and
+    `__state_nodes` (node id, key, attributes, super-component). Labels, edge status and state nodes are
+    the state the next run starts from.
 
     Incremental runs redo only what new data can change. Decisions (limits, tiers, components) are taken
     within a super-component: the nodes joined by any candidate edge, admitted or refused; nothing outside
-    one can change anything in it. So a run compares its nodes and edges with the state of the last run;
-    the nodes of a changed edge or with changed attributes, new or gone, are dirty; the super-components
-    they were in, plus the new nodes, are resolved again from scratch (resolve_identity_subgraph); every
-    other node keeps its component (relabelled by the smallest current node_id, as a full run labels it)
-    and every other edge its status. The result equals a full run's. A full refresh
+    one can change anything in it. So a run compares its nodes and edges with the last run's by node id
+    (node ids are hashes of node keys: int_identity_nodes): the nodes of a changed edge or with changed
+    attributes, new or gone, are dirty; the super-components they were in, plus the new nodes, are
+    resolved again from scratch (resolve_identity_subgraph), and only their rows of labels, edge status
+    and state are replaced (identity_replace_rows: delete + insert on DuckDB); every other node keeps its
+    component and every other edge its status. The result equals a full run's. A full refresh
     (`dbt build --full-refresh`), var identity_incremental false, or a missing state resolves everything.
-
-    Super-components are cheap to keep: contract each component to one node and join the refused edges
-    between components in rounds (a small graph). -#}
+    The comparison reads the nodes and edges whole, but as integers and timestamps, in two hash joins. -#}
 {% macro resolve_identity_graph(nodes, edges, work, max_rounds=none, incremental=none) %}
     {%- if execute and flags.WHICH in ['run', 'build', 'run-operation'] -%}
         {%- set state_nodes = cdp.identity_work_relation(work, 'state_nodes') -%}
-        {%- set state_edges = cdp.identity_work_relation(work, 'state_edges') -%}
         {%- set labels = cdp.identity_work_relation(work, 'labels') -%}
         {%- set edge_status = cdp.identity_work_relation(work, 'edge_status') -%}
-        {%- set keyed_edges = cdp.identity_work_relation(work, 'keyed_edges') -%}
+        {%- set rounds = cdp.identity_work_relation(work, 'rounds') -%}
         {%- set wanted = var('identity_incremental', true) if incremental is none else incremental -%}
-        {%- set has_state = adapter.get_relation(state_nodes.database, state_nodes.schema, state_nodes.identifier)
-            is not none and adapter.get_relation(state_edges.database, state_edges.schema, state_edges.identifier)
-            is not none -%}
+        {%- set state_relations = [] -%}
+        {%- for relation in [state_nodes, labels, edge_status] -%}
+            {%- set found = adapter.get_relation(relation.database, relation.schema, relation.identifier) -%}
+            {%- if found is not none -%}
+                {%- do state_relations.append(found) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {#- a state written before node ids were kept (no node_id in state_nodes) is not compared with -#}
+        {%- set has_state = state_relations | length == 3
+            and 'node_id' in (adapter.get_columns_in_relation(state_nodes) | map(attribute='name') | list)
+            and 'first_observed_at' in (adapter.get_columns_in_relation(edge_status) | map(attribute='name') | list) -%}
         {%- set is_incremental_run = wanted and has_state and not flags.FULL_REFRESH -%}
-        {#- the candidate edges by node key, one row per distinct edge -#}
-        {%- do adapter.drop_relation(keyed_edges) -%}
-        {%- do run_query(create_table_as(False, keyed_edges, "
-            select
-                edges.from_node_id,
-                edges.to_node_id,
-                from_nodes.node_key as from_node_key,
-                to_nodes.node_key as to_node_key,
-                edges.tier,
-                min(edges.observed_at) as first_observed_at
-            from " ~ edges ~ " as edges
-            inner join " ~ nodes ~ " as from_nodes on edges.from_node_id = from_nodes.node_id
-            inner join " ~ nodes ~ " as to_nodes on edges.to_node_id = to_nodes.node_id
-            group by edges.from_node_id, edges.to_node_id, from_nodes.node_key, to_nodes.node_key, edges.tier")) -%}
         {%- if is_incremental_run -%}
+            {%- set dirty = cdp.identity_work_relation(work, 'dirty') -%}
             {%- set affected = cdp.identity_work_relation(work, 'affected') -%}
-            {%- do adapter.drop_relation(affected) -%}
-            {%- do run_query(create_table_as(False, affected, "
-                with new_edges as (
-                    select from_node_key, to_node_key, tier, first_observed_at from " ~ keyed_edges ~ "
-                    except
-                    select from_node_key, to_node_key, tier, first_observed_at from " ~ state_edges ~ "
-                ),
-                gone_edges as (
-                    select from_node_key, to_node_key, tier, first_observed_at from " ~ state_edges ~ "
-                    except
-                    select from_node_key, to_node_key, tier, first_observed_at from " ~ keyed_edges ~ "
+            {%- do adapter.drop_relation(dirty) -%}
+            {%- do run_query(create_table_as(False, dirty, "
+                with current_edges as (
+                    select from_node_id, to_node_id, tier, min(observed_at) as first_observed_at
+                    from " ~ edges ~ "
+                    group by from_node_id, to_node_id, tier
                 ),
                 changed_edges as (
-                    select * from new_edges
-                    union all
-                    select * from gone_edges
-                ),
-                new_nodes as (
-                    select node_key, node_type, priority, max_per_customer from " ~ nodes ~ "
-                    except
-                    select node_key, node_type, priority, max_per_customer from " ~ state_nodes ~ "
-                ),
-                gone_nodes as (
-                    select node_key, node_type, priority, max_per_customer from " ~ state_nodes ~ "
-                    except
-                    select node_key, node_type, priority, max_per_customer from " ~ nodes ~ "
+                    select
+                        coalesce(current_edges.from_node_id, state.from_node_id) as from_node_id,
+                        coalesce(current_edges.to_node_id, state.to_node_id) as to_node_id
+                    from current_edges
+                    full outer join " ~ edge_status ~ " as state
+                        on current_edges.from_node_id = state.from_node_id
+                        and current_edges.to_node_id = state.to_node_id
+                        and current_edges.tier = state.tier
+                    where current_edges.from_node_id is null
+                        or state.from_node_id is null
+                        or not (
+                            current_edges.first_observed_at = state.first_observed_at
+                            or (current_edges.first_observed_at is null and state.first_observed_at is null)
+                        )
                 ),
                 changed_nodes as (
-                    select node_key from new_nodes
-                    union all
-                    select node_key from gone_nodes
-                ),
-                dirty as (
-                    select from_node_key as node_key from changed_edges
-                    union
-                    select to_node_key as node_key from changed_edges
-                    union
-                    select node_key from changed_nodes
-                ),
-                dirty_supers as (
+                    select coalesce(nodes.node_id, state.node_id) as node_id
+                    from " ~ nodes ~ " as nodes
+                    full outer join " ~ state_nodes ~ " as state on nodes.node_id = state.node_id
+                    where nodes.node_id is null
+                        or state.node_id is null
+                        or nodes.node_key <> state.node_key
+                        or nodes.node_type <> state.node_type
+                        or nodes.priority <> state.priority
+                        or nodes.max_per_customer <> state.max_per_customer
+                )
+                select from_node_id as node_id from changed_edges
+                union
+                select to_node_id as node_id from changed_edges
+                union
+                select node_id from changed_nodes")) -%}
+            {#- the dirty nodes (gone ones included: their rows go) and every node of their super-components -#}
+            {%- do adapter.drop_relation(affected) -%}
+            {%- do run_query(create_table_as(False, affected, "
+                with dirty_supers as (
                     select distinct state.super_id
                     from " ~ state_nodes ~ " as state
-                    inner join dirty on state.node_key = dirty.node_key
-                ),
-                affected_keys as (
-                    select node_key from dirty
-                    union
-                    select state.node_key
-                    from " ~ state_nodes ~ " as state
-                    inner join dirty_supers on state.super_id = dirty_supers.super_id
+                    inner join " ~ dirty ~ " as dirty on state.node_id = dirty.node_id
                 )
-                select nodes.node_id, nodes.node_key
-                from " ~ nodes ~ " as nodes
-                inner join affected_keys on nodes.node_key = affected_keys.node_key")) -%}
+                select node_id from " ~ dirty ~ "
+                union
+                select state.node_id
+                from " ~ state_nodes ~ " as state
+                inner join dirty_supers on state.super_id = dirty_supers.super_id")) -%}
             {%- set sub_nodes = cdp.identity_work_relation(work, 'sub_nodes') -%}
             {%- set sub_edges = cdp.identity_work_relation(work, 'sub_edges') -%}
             {%- do adapter.drop_relation(sub_nodes) -%}
@@ -104,48 +96,39 @@
             {%- do run_query(create_table_as(False, sub_nodes, "
                 select nodes.* from " ~ nodes ~ " as nodes
                 inner join " ~ affected ~ " as affected on nodes.node_id = affected.node_id")) -%}
-            {#- an edge from an affected node ends at one too: it is new (both ends dirty) or old (one super) -#}
-            {%- do run_query(create_table_as(False, sub_edges, "
-                select edges.* from " ~ edges ~ " as edges
-                inner join " ~ affected ~ " as affected on edges.from_node_id = affected.node_id")) -%}
-            {%- do cdp.resolve_identity_subgraph(sub_nodes, sub_edges, work, max_rounds) -%}
-            {#- every other node keeps its component and every other edge its status -#}
-            {%- set merged_labels = cdp.identity_work_relation(work, 'labels_merged') -%}
-            {%- do adapter.drop_relation(merged_labels) -%}
-            {%- do run_query(create_table_as(False, merged_labels, "
-                select node_id, component_id from " ~ labels ~ "
-                union all
-                select
-                    nodes.node_id,
-                    min(nodes.node_id) over (partition by state.component_id) as component_id
-                from " ~ nodes ~ " as nodes
-                inner join " ~ state_nodes ~ " as state on nodes.node_key = state.node_key
-                left join " ~ affected ~ " as affected on nodes.node_id = affected.node_id
-                where affected.node_id is null")) -%}
-            {%- do adapter.drop_relation(labels) -%}
-            {%- do adapter.rename_relation(merged_labels, labels) -%}
-            {%- set merged_status = cdp.identity_work_relation(work, 'edge_status_merged') -%}
-            {%- do adapter.drop_relation(merged_status) -%}
-            {%- do run_query(create_table_as(False, merged_status, "
-                select from_node_id, to_node_id, tier, is_admitted, rejection_reason from " ~ edge_status ~ "
-                union all
-                select keyed.from_node_id, keyed.to_node_id, keyed.tier, state.is_admitted, state.rejection_reason
-                from " ~ keyed_edges ~ " as keyed
-                inner join " ~ state_edges ~ " as state
-                    on keyed.from_node_key = state.from_node_key
-                    and keyed.to_node_key = state.to_node_key
-                    and keyed.tier = state.tier
-                left join " ~ affected ~ " as affected on keyed.from_node_id = affected.node_id
-                where affected.node_id is null")) -%}
-            {%- do adapter.drop_relation(edge_status) -%}
-            {%- do adapter.rename_relation(merged_status, edge_status) -%}
             {%- set counts = run_query("select (select count(*) from " ~ nodes ~ "), (select count(*) from "
-                ~ affected ~ ")").rows[0] -%}
+                ~ sub_nodes ~ "), (select count(*) from " ~ affected ~ ")").rows[0] -%}
+            {%- if counts[2] > 0 -%}
+                {#- an edge from an affected node ends at one too: it is new (both ends dirty) or old (one super) -#}
+                {%- do run_query(create_table_as(False, sub_edges, "
+                    select edges.* from " ~ edges ~ " as edges
+                    inner join " ~ affected ~ " as affected on edges.from_node_id = affected.node_id")) -%}
+                {%- do cdp.resolve_identity_subgraph(sub_nodes, sub_edges, work, max_rounds, 'sub_') -%}
+                {#- every other node keeps its component and every other edge its status -#}
+                {%- set sub_labels = cdp.identity_work_relation(work, 'sub_labels') -%}
+                {%- set sub_status = cdp.identity_work_relation(work, 'sub_edge_status') -%}
+                {%- set sub_state = cdp.identity_work_relation(work, 'sub_state_nodes') -%}
+                {%- do cdp.identity_replace_rows(labels, 'node_id', affected, sub_labels) -%}
+                {%- do cdp.identity_replace_rows(edge_status, 'from_node_id', affected, sub_status) -%}
+                {%- do cdp.identity_replace_rows(state_nodes, 'node_id', affected, sub_state) -%}
+                {%- do adapter.drop_relation(rounds) -%}
+                {%- do adapter.rename_relation(cdp.identity_work_relation(work, 'sub_rounds'), rounds) -%}
+                {%- for relation in [sub_edges, sub_labels, sub_status, sub_state] -%}
+                    {%- do adapter.drop_relation(relation) -%}
+                {%- endfor -%}
+            {%- else -%}
+                {%- do adapter.drop_relation(rounds) -%}
+                {%- do run_query(create_table_as(False, rounds, "select 0 as tier, 0 as rounds")) -%}
+            {%- endif -%}
             {%- set mode = 'incremental' -%}
-            {%- for relation in [affected, sub_nodes, sub_edges] -%}
+            {%- for relation in [dirty, affected, sub_nodes] -%}
                 {%- do adapter.drop_relation(relation) -%}
             {%- endfor -%}
         {%- else -%}
+            {#- drop the state of older versions of this macro, if any -#}
+            {%- for name in ['state_edges', 'keyed_edges'] -%}
+                {%- do adapter.drop_relation(cdp.identity_work_relation(work, name)) -%}
+            {%- endfor -%}
             {%- do cdp.resolve_identity_subgraph(nodes, edges, work, max_rounds) -%}
             {%- set total = run_query("select count(*) from " ~ nodes).columns[0].values()[0] -%}
             {%- set counts = [total, total] -%}
@@ -155,6 +138,5 @@
         {%- do adapter.drop_relation(stats) -%}
         {%- do run_query(create_table_as(False, stats, "select '" ~ mode ~ "' as mode, cast(" ~ counts[0]
             ~ " as bigint) as nodes_total, cast(" ~ counts[1] ~ " as bigint) as nodes_resolved")) -%}
-        {%- do cdp.save_identity_state(nodes, work) -%}
     {%- endif -%}
 {% endmacro %}

@@ -1,166 +1,104 @@
 {#- Returns nothing; run by resolve_identity_graph on the whole graph, or on the part an incremental run
-    must redo. Admits the candidate edges of `edges` (see int_identity_edges) tier by tier, strongest
-    first, and leaves three work tables beside `work`:
-    `__labels` (node_id, component_id), `__edge_status` (one row per distinct edge: is_admitted,
-    rejection_reason) and `__rounds` (tier, rounds used by connected components).
+    must redo. Leaves four work tables beside `work`, their names starting with `prefix`:
+    `__<prefix>labels` (node_id, component_id), `__<prefix>edge_status` (one row per distinct candidate
+    edge: tier, is_admitted, rejection_reason, first_observed_at), `__<prefix>state_nodes` (the nodes with
+    their super-component, `super_id`) and `__<prefix>rounds` (tier, rounds; tier 0 is the
+    super-components).
 
-    Per tier, an edge is refused when it would leave a customer with more values of a type than the
-    type's max_per_customer (seed identifier_types), in two passes: (1) an identifier of the tier that
-    touches several customers whose union breaks a limit keeps only its earliest-seen customer; (2) a
-    customer the tier's remaining edges would still assemble over a limit gets none of the tier's edges
-    (it falls back to the customers of the stronger tiers, which kept every limit). So no customer ever
-    breaks a limit, and a weaker edge never undoes a stronger one. -#}
-{% macro resolve_identity_subgraph(nodes, edges, work, max_rounds=none) %}
+    A super-component is a component of every candidate edge, admitted or refused: limits and tiers are
+    decided within one, nothing outside it can change it. Most hold no more values of any type than the
+    type's limit; then no tier can refuse an edge in it (each tier's customers are parts of it) and it is
+    one customer with every edge admitted. Only the super-components over a limit go through the tiers
+    (resolve_identity_tiers), so a full run costs one set of component rounds over the whole graph plus
+    the tiers over the contested part. -#}
+{% macro resolve_identity_subgraph(nodes, edges, work, max_rounds=none, prefix='') %}
     {%- if execute -%}
-        {%- set labels = cdp.identity_work_relation(work, 'labels') -%}
+        {%- set labels = cdp.identity_work_relation(work, prefix ~ 'labels') -%}
+        {%- set edge_status = cdp.identity_work_relation(work, prefix ~ 'edge_status') -%}
+        {%- set state_nodes = cdp.identity_work_relation(work, prefix ~ 'state_nodes') -%}
+        {%- set contested = cdp.identity_work_relation(work, prefix ~ 'contested') -%}
+        {%- set rounds = cdp.identity_work_relation(work, prefix ~ 'rounds') -%}
         {%- set string = dbt.type_string() -%}
+        {%- set supers = cdp.connected_components(
+            "select from_node_id as src, to_node_id as dst from " ~ edges, work, prefix ~ 'super', max_rounds) -%}
+        {%- set round_rows = ["select 0 as tier, " ~ supers.rounds ~ " as rounds"] -%}
+        {%- do adapter.drop_relation(state_nodes) -%}
+        {%- do run_query(create_table_as(False, state_nodes, "
+            select
+                nodes.node_id,
+                nodes.node_key,
+                nodes.node_type,
+                nodes.priority,
+                nodes.max_per_customer,
+                coalesce(supers.component_id, nodes.node_id) as super_id
+            from " ~ nodes ~ " as nodes
+            left join " ~ supers.relation ~ " as supers on nodes.node_id = supers.node_id")) -%}
+        {%- do adapter.drop_relation(supers.relation) -%}
+        {%- do adapter.drop_relation(contested) -%}
+        {%- do run_query(create_table_as(False, contested, "
+            select distinct super_id
+            from (
+                select super_id
+                from " ~ state_nodes ~ "
+                group by super_id, node_type, max_per_customer
+                having count(*) > max_per_customer
+            ) as over_limit")) -%}
+        {%- set n_contested = run_query("select count(*) from " ~ contested).columns[0].values()[0] -%}
+        {#- edges of the super-components within every limit: all admitted -#}
+        {%- set free_status = "
+            select
+                edges.from_node_id,
+                edges.to_node_id,
+                edges.tier,
+                true as is_admitted,
+                cast(null as " ~ string ~ ") as rejection_reason,
+                min(edges.observed_at) as first_observed_at
+            from " ~ edges ~ " as edges" -%}
         {%- do adapter.drop_relation(labels) -%}
-        {%- do run_query(create_table_as(False, labels,
-            "select node_id, node_id as component_id from " ~ nodes)) -%}
-        {%- set tiers = run_query("select distinct tier from " ~ edges ~ " order by tier").columns[0].values() -%}
-        {%- set round_rows = [] -%}
-        {%- set status_tables = [] -%}
-        {%- for tier in tiers -%}
-            {%- set candidates = cdp.identity_work_relation(work, 'candidates') -%}
-            {%- do adapter.drop_relation(candidates) -%}
-            {%- do run_query(create_table_as(False, candidates, "
-                select
-                    edges.from_node_id,
-                    edges.to_node_id,
-                    from_labels.component_id as from_component_id,
-                    to_labels.component_id as to_component_id,
-                    min(edges.observed_at) as first_observed_at
+        {%- do adapter.drop_relation(edge_status) -%}
+        {%- if n_contested == 0 -%}
+            {%- do run_query(create_table_as(False, labels,
+                "select node_id, super_id as component_id from " ~ state_nodes)) -%}
+            {%- do run_query(create_table_as(False, edge_status,
+                free_status ~ " group by edges.from_node_id, edges.to_node_id, edges.tier")) -%}
+        {%- else -%}
+            {%- set tight_nodes = cdp.identity_work_relation(work, prefix ~ 'tight_nodes') -%}
+            {%- set tight_edges = cdp.identity_work_relation(work, prefix ~ 'tight_edges') -%}
+            {%- do adapter.drop_relation(tight_nodes) -%}
+            {%- do adapter.drop_relation(tight_edges) -%}
+            {%- do run_query(create_table_as(False, tight_nodes, "
+                select nodes.*
+                from " ~ nodes ~ " as nodes
+                inner join " ~ state_nodes ~ " as state on nodes.node_id = state.node_id
+                inner join " ~ contested ~ " as contested on state.super_id = contested.super_id")) -%}
+            {%- do run_query(create_table_as(False, tight_edges, "
+                select edges.*
                 from " ~ edges ~ " as edges
-                inner join " ~ labels ~ " as from_labels on edges.from_node_id = from_labels.node_id
-                inner join " ~ labels ~ " as to_labels on edges.to_node_id = to_labels.node_id
-                where edges.tier = " ~ tier ~ "
-                group by edges.from_node_id, edges.to_node_id, from_labels.component_id, to_labels.component_id")) -%}
-            {#- pass 1: an identifier whose customers would together break a limit keeps its first one -#}
-            {%- set refused = cdp.identity_work_relation(work, 'refused') -%}
-            {%- do adapter.drop_relation(refused) -%}
-            {%- do run_query(create_table_as(False, refused, "
-                with component_types as (
-                    select labels.component_id, nodes.node_type, nodes.max_per_customer, count(*) as n
-                    from " ~ labels ~ " as labels
-                    inner join " ~ nodes ~ " as nodes on labels.node_id = nodes.node_id
-                    group by labels.component_id, nodes.node_type, nodes.max_per_customer
-                ),
-                touched as (
-                    select to_node_id, from_component_id as component_id, min(first_observed_at) as first_observed_at
-                    from " ~ candidates ~ "
-                    where from_component_id <> to_component_id
-                    group by to_node_id, from_component_id
-                    union all
-                    select distinct to_node_id, to_component_id as component_id, null as first_observed_at
-                    from " ~ candidates ~ "
-                ),
-                ranked as (
-                    select
-                        to_node_id,
-                        component_id,
-                        row_number() over (
-                            partition by to_node_id
-                            order by case when first_observed_at is null then 0 else 1 end, first_observed_at, component_id
-                        ) as component_rank
-                    from touched
-                ),
-                over_limit as (
-                    select
-                        touched.to_node_id,
-                        'would put ' || cast(sum(component_types.n) as " ~ string ~ ") || ' ' || component_types.node_type
-                            || ' values in one customer (limit ' || cast(component_types.max_per_customer as " ~ string ~ ")
-                            || ')' as rejection_reason
-                    from touched
-                    inner join component_types on touched.component_id = component_types.component_id
-                    group by touched.to_node_id, component_types.node_type, component_types.max_per_customer
-                    having sum(component_types.n) > component_types.max_per_customer
-                ),
-                conflicting as (
-                    select to_node_id, min(rejection_reason) as rejection_reason
-                    from over_limit
-                    group by to_node_id
-                )
-                select candidates.from_node_id, candidates.to_node_id, conflicting.rejection_reason
-                from " ~ candidates ~ " as candidates
-                inner join conflicting on candidates.to_node_id = conflicting.to_node_id
-                inner join ranked
-                    on candidates.to_node_id = ranked.to_node_id
-                    and candidates.from_component_id = ranked.component_id
-                where ranked.component_rank > 2")) -%}
-            {%- set cc = cdp.connected_components("
-                select candidates.from_component_id as src, candidates.to_component_id as dst
-                from " ~ candidates ~ " as candidates
-                left join " ~ refused ~ " as refused
-                    on candidates.from_node_id = refused.from_node_id and candidates.to_node_id = refused.to_node_id
-                where refused.to_node_id is null", work, 'tier', max_rounds) -%}
-            {%- do round_rows.append("select " ~ tier ~ " as tier, " ~ cc.rounds ~ " as rounds") -%}
-            {#- pass 2: a customer the tier would still assemble over a limit keeps its stronger parts -#}
-            {%- set merged = cdp.identity_work_relation(work, 'merged') -%}
-            {%- do adapter.drop_relation(merged) -%}
-            {%- do run_query(create_table_as(False, merged, "
-                with merged_types as (
-                    select coalesce(merged.component_id, labels.component_id) as merged_id,
-                        nodes.node_type, nodes.max_per_customer, count(*) as n
-                    from " ~ labels ~ " as labels
-                    inner join " ~ nodes ~ " as nodes on labels.node_id = nodes.node_id
-                    left join " ~ cc.relation ~ " as merged on labels.component_id = merged.node_id
-                    group by coalesce(merged.component_id, labels.component_id), nodes.node_type, nodes.max_per_customer
-                ),
-                over_limit as (
-                    select merged_id, min('customer would hold ' || cast(n as " ~ string ~ ") || ' ' || node_type
-                        || ' values (limit ' || cast(max_per_customer as " ~ string ~ ") || ')') as rejection_reason
-                    from merged_types
-                    where n > max_per_customer
-                    group by merged_id
-                )
-                select merged.node_id as component_id,
-                    case when over_limit.merged_id is null then merged.component_id else merged.node_id end as merged_id,
-                    over_limit.rejection_reason
-                from " ~ cc.relation ~ " as merged
-                left join over_limit on merged.component_id = over_limit.merged_id")) -%}
-            {%- set status = cdp.identity_work_relation(work, 'edge_status_' ~ loop.index) -%}
-            {%- do adapter.drop_relation(status) -%}
-            {%- do run_query(create_table_as(False, status, "
-                select
-                    candidates.from_node_id,
-                    candidates.to_node_id,
-                    " ~ tier ~ " as tier,
-                    refused.to_node_id is null and merged.rejection_reason is null as is_admitted,
-                    coalesce(refused.rejection_reason, merged.rejection_reason) as rejection_reason
-                from " ~ candidates ~ " as candidates
-                left join " ~ refused ~ " as refused
-                    on candidates.from_node_id = refused.from_node_id and candidates.to_node_id = refused.to_node_id
-                left join " ~ merged ~ " as merged
-                    on candidates.from_component_id = merged.component_id")) -%}
-            {%- do status_tables.append(status) -%}
-            {%- set next_labels = cdp.identity_work_relation(work, 'labels_next') -%}
-            {%- do adapter.drop_relation(next_labels) -%}
-            {%- do run_query(create_table_as(False, next_labels, "
-                select labels.node_id, coalesce(merged.merged_id, labels.component_id) as component_id
-                from " ~ labels ~ " as labels
-                left join " ~ merged ~ " as merged on labels.component_id = merged.component_id")) -%}
-            {%- do adapter.drop_relation(labels) -%}
-            {%- do adapter.rename_relation(next_labels, labels) -%}
-            {%- for relation in [candidates, refused, merged, cc.relation] -%}
+                inner join " ~ tight_nodes ~ " as tight_nodes on edges.from_node_id = tight_nodes.node_id")) -%}
+            {%- set tier_rounds = cdp.resolve_identity_tiers(tight_nodes, tight_edges, work, max_rounds, prefix ~ 'tight_') -%}
+            {%- do round_rows.extend(tier_rounds) -%}
+            {%- set tight_labels = cdp.identity_work_relation(work, prefix ~ 'tight_labels') -%}
+            {%- set tight_status = cdp.identity_work_relation(work, prefix ~ 'tight_edge_status') -%}
+            {%- do run_query(create_table_as(False, labels, "
+                select node_id, component_id from " ~ tight_labels ~ "
+                union all
+                select state.node_id, state.super_id as component_id
+                from " ~ state_nodes ~ " as state
+                left join " ~ contested ~ " as contested on state.super_id = contested.super_id
+                where contested.super_id is null")) -%}
+            {%- do run_query(create_table_as(False, edge_status, "
+                select from_node_id, to_node_id, tier, is_admitted, rejection_reason, first_observed_at
+                from " ~ tight_status ~ "
+                union all
+                " ~ free_status ~ "
+                left join " ~ tight_nodes ~ " as tight_nodes on edges.from_node_id = tight_nodes.node_id
+                where tight_nodes.node_id is null
+                group by edges.from_node_id, edges.to_node_id, edges.tier")) -%}
+            {%- for relation in [tight_nodes, tight_edges, tight_labels, tight_status] -%}
                 {%- do adapter.drop_relation(relation) -%}
             {%- endfor -%}
-        {%- endfor -%}
-        {%- set edge_status = cdp.identity_work_relation(work, 'edge_status') -%}
-        {%- do adapter.drop_relation(edge_status) -%}
-        {%- set status_selects = [] -%}
-        {%- for status in status_tables -%}
-            {%- do status_selects.append("select * from " ~ status) -%}
-        {%- endfor -%}
-        {%- if not status_selects -%}
-            {%- do status_selects.append("select from_node_id, to_node_id, tier, true as is_admitted,"
-                ~ " cast(null as " ~ string ~ ") as rejection_reason from " ~ edges ~ " where 1 = 0") -%}
-            {%- do round_rows.append("select 0 as tier, 0 as rounds") -%}
         {%- endif -%}
-        {%- do run_query(create_table_as(False, edge_status, status_selects | join(' union all '))) -%}
-        {%- for status in status_tables -%}
-            {%- do adapter.drop_relation(status) -%}
-        {%- endfor -%}
-        {%- set rounds = cdp.identity_work_relation(work, 'rounds') -%}
+        {%- do adapter.drop_relation(contested) -%}
         {%- do adapter.drop_relation(rounds) -%}
         {%- do run_query(create_table_as(False, rounds, round_rows | join(' union all '))) -%}
     {%- endif -%}

@@ -1,6 +1,8 @@
 {#- One row per node of the identity graph: every linkable identifier, and every record that carries no
-    linkable identifier (it is a customer of its own). `node_id` is a dense integer so the component
-    rounds compare numbers, not text; it is internal to one build (customer ids come from the registry). -#}
+    linkable identifier (it is a customer of its own). `node_id` is an integer so the component
+    rounds compare numbers, not text; it is a hash of `node_key` (macro identity_node_id), so a node keeps it
+    from one build to the next and an incremental graph run compares integers (customer ids come from the
+    registry). -#}
 
 with
 
@@ -64,7 +66,7 @@ unioned as (
 final as (
 
     select
-        row_number() over (order by node_key) as node_id,
+        {{ cdp.identity_node_id('node_key') }} as node_id,
         node_key,
         node_type,
         priority,

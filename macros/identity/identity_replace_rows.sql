@@ -1,0 +1,33 @@
+{#- Returns nothing. In `target`, replaces the rows whose `key_column` is listed in `keys` (a relation with
+    a `node_id` column) by the rows of `rows` (same columns as `target`): how an incremental identity run
+    writes back the part of the graph it redid without rewriting the rest. -#}
+{% macro identity_replace_rows(target, key_column, keys, rows) -%}
+    {{ return(adapter.dispatch('identity_replace_rows', 'cdp')(target, key_column, keys, rows)) }}
+{%- endmacro %}
+
+{#- DuckDB: row-level delete, then insert by column name; work proportional to the rows replaced. -#}
+{% macro duckdb__identity_replace_rows(target, key_column, keys, rows) -%}
+    {%- do run_query("delete from " ~ target ~ " where " ~ key_column ~ " in (select node_id from " ~ keys ~ ")") -%}
+    {%- do run_query("insert into " ~ target ~ " by name select * from " ~ rows) -%}
+{%- endmacro %}
+
+{#- Spark on plain Parquet (and the default) has no row-level delete: write the kept rows and the new
+    ones to a new table (an anti-join, a union) and swap it in. -#}
+{% macro default__identity_replace_rows(target, key_column, keys, rows) -%}
+    {%- set names = adapter.get_columns_in_relation(target) | map(attribute='name') | list -%}
+    {%- set kept_columns = [] -%}
+    {%- for name in names -%}
+        {%- do kept_columns.append('kept.' ~ name) -%}
+    {%- endfor -%}
+    {%- set replaced = api.Relation.create(database=target.database, schema=target.schema,
+        identifier=target.identifier ~ '_replaced', type='table') -%}
+    {%- do adapter.drop_relation(replaced) -%}
+    {%- do run_query(create_table_as(False, replaced, "
+        select " ~ kept_columns | join(', ') ~ " from " ~ target ~ " as kept
+        left join " ~ keys ~ " as keys on kept." ~ key_column ~ " = keys.node_id
+        where keys.node_id is null
+        union all
+        select " ~ names | join(', ') ~ " from " ~ rows)) -%}
+    {%- do adapter.drop_relation(target) -%}
+    {%- do adapter.rename_relation(replaced, target) -%}
+{%- endmacro %}
