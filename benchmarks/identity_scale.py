@@ -25,7 +25,6 @@ from scipy.sparse.csgraph import connected_components
 from cdp.config import PROJECT_ROOT, Settings
 from cdp.identity.graph_operation import run_identity_graph
 
-
 # what dbt reads of the project: the benchmark runs a copy, so edits others make to the working tree
 # while it runs do not send dbt back to a full re-parse in the middle of a timed run
 PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "selectors.yml", "macros", "models", "seeds", "tests/dbt"]
