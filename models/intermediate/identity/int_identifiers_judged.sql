@@ -1,7 +1,9 @@
 {#- One row per distinct identifier, with its type's rules (seed identifier_types) and whether it may
     link records and, if not, why: its type is no merge key, it could not be normalised (no valid email
-    or phone), it is junk (seed identifier_blocklist), or it is shared by more people than its type
-    allows (var identity_degree_caps). -#}
+    or phone), it is junk (seed identifier_blocklist), it is a browser or device shared by the public (a
+    blocklist rule of match_type `user_agent`: an anonymous_id or device_id seen in a web event whose
+    user agent matches, such as the shop's own in-store kiosks), or it is shared by more people than its
+    type allows (var identity_degree_caps). -#}
 
 with
 
@@ -20,6 +22,12 @@ blocklist as (
 identifier_types as (
 
     select * from {{ ref('identifier_types') }}
+
+),
+
+web_events as (
+
+    select * from {{ ref('stg_web__events') }}
 
 ),
 
@@ -48,6 +56,62 @@ blocklisted as (
                 and {{ cdp.regexp_like('identifiers.identifier_value', 'blocklist.pattern') }}
             )
         )
+    group by identifiers.identifier_key
+
+),
+
+-- a public kiosk browser: one sign-in on it would collect the sessions of every stranger
+shared_device_events as (
+
+    select
+        web_events.anonymous_id,
+        web_events.previous_id,
+        web_events.device_id,
+        blocklist.identifier_type,
+        blocklist.reason
+    from web_events
+    inner join blocklist
+        on
+        blocklist.match_type = 'user_agent'
+        and {{ cdp.regexp_like('web_events.user_agent', 'blocklist.pattern') }}
+
+),
+
+shared_device_values as (
+
+    select
+        identifier_type,
+        anonymous_id as identifier_value,
+        reason
+    from shared_device_events
+    where identifier_type = 'anonymous_id'
+    union all
+    select
+        identifier_type,
+        previous_id as identifier_value,
+        reason
+    from shared_device_events
+    where identifier_type = 'anonymous_id'
+    union all
+    select
+        identifier_type,
+        device_id as identifier_value,
+        reason
+    from shared_device_events
+    where identifier_type = 'device_id'
+
+),
+
+shared_devices as (
+
+    select
+        identifiers.identifier_key,
+        min(shared_device_values.reason) as reason
+    from identifiers
+    inner join shared_device_values
+        on
+        identifiers.identifier_type = shared_device_values.identifier_type
+        and identifiers.identifier_value = shared_device_values.identifier_value
     group by identifiers.identifier_key
 
 ),
@@ -107,17 +171,21 @@ final as (
         identifiers.identifier_value is not null and blocklisted.identifier_key is null as is_valid,
         identifiers.identifier_value is not null
         and blocklisted.identifier_key is null
+        and shared_devices.identifier_key is null
         and over_degree.identifier_key is null
         and identifier_types.identifier_type is not null as is_linkable,
         coalesce(
             case when identifiers.identifier_value is null then 'not a valid ' || identifiers.identifier_type end,
             case when identifier_types.identifier_type is null then 'not a merge key type' end,
             'blocklisted: ' || blocklisted.reason,
+            'shared device: ' || shared_devices.reason,
             over_degree.reason
         ) as unlinkable_reason
     from identifiers
     left join blocklisted
         on identifiers.identifier_key = blocklisted.identifier_key
+    left join shared_devices
+        on identifiers.identifier_key = shared_devices.identifier_key
     left join over_degree
         on identifiers.identifier_key = over_degree.identifier_key
     -- every cannot-link decision's type (`cannot_link:<record> <record>`) takes the rules of `cannot_link`
