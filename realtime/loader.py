@@ -13,14 +13,18 @@ Each batch:
    point loads each event exactly once — the next batch loads what the crashed one did not commit;
 4. with `build`, runs the dbt models downstream of the web events (selector `micro_batch` in
    selectors.yml: identity — which redoes only the part of the graph the batch touched —, customer 360
-   and segments, without model training or data tests), and every `full_build_every_s` a whole
-   `dbt build` with its tests; then publishes what changed to the profile API's serving store
-   (`serving.publish`), which also records the trait and segment changes (`serving.changes`).
+   and segments, without model training or data tests) with var `micro_batch_files` naming the files
+   loaded since the last successful run, so the per-customer trait tables rewrite only the customers
+   those files (and the identity changes they caused) touched (`int_customers_touched`); every
+   `full_build_every_s` a whole `dbt build` with its tests; then publishes what changed to the profile
+   API's serving store (`serving.publish`), which also records the trait and segment changes
+   (`serving.changes`).
 
 The loader is the warehouse's single writer: it holds the writer lock (`cdp.lock`) while it runs, so a
 `cdp run` or `cdp build` started meanwhile is told who holds the warehouse instead of failing in DuckDB.
 """
 
+import json
 import logging
 import os
 import threading
@@ -40,6 +44,9 @@ SPOOL_PREFIX = "spool-"
 MICRO_BATCH_SELECTOR = "micro_batch"
 FIRST_BATCH_SELECTOR = "web_downstream"
 FULL_BUILD_EVERY_S = 3600.0
+MICRO_BATCH_VAR = "micro_batch_files"
+# where the web source's `_file_name` (relative to `landing/web/`) puts a spool file moved by the loader
+LANDED_PREFIX = f"events/{SPOOL_PREFIX}"
 
 
 @dataclass
@@ -69,30 +76,80 @@ def move_closed_files(spool_dir: Path, landing_dir: Path) -> list[str]:
 
 class Builder:
     """Runs dbt for the loader: parses the project once per process (each batch reuses the manifest), and
-    decides between the micro-batch selection and a whole build with tests."""
+    decides between the micro-batch selection and a whole build with tests.
 
-    def __init__(self, settings: Settings, full_build_every_s: float = FULL_BUILD_EVERY_S) -> None:
+    A micro-batch run passes var `micro_batch_files`: the landed names (`_file_name`) of every file loaded
+    since the last successful run (a failed run's files stay pending, so the next run covers them). The
+    per-customer models read that var in their config (incremental instead of table), which dbt fixes
+    when it parses, so micro-batches use a second manifest parsed with the var set. The first run of a
+    process and the whole builds run without it: every table rebuilt whole. `extra_vars` go to every run
+    (tests and benchmarks pin `as_of` with it)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        full_build_every_s: float = FULL_BUILD_EVERY_S,
+        extra_vars: dict | None = None,
+    ) -> None:
         self.settings = settings
         self.full_build_every_s = full_build_every_s
         self.last_full_build = time.monotonic()
+        self.extra_vars = dict(extra_vars or {})
+        self.pending_files: list[str] = []
         self._manifest = None
+        self._batch_manifest = None
+        self._ran = False
 
-    def build(self) -> bool:
-        """One dbt run; returns whether it was a whole `dbt build`."""
+    def _vars(self, **more) -> list[str]:
+        values = {**self.extra_vars, **more}
+        return ["--vars", json.dumps(values)] if values else []
+
+    def prepare(self) -> None:
+        """Parse both manifests now (else the first micro-batch after the process's first run pays for its
+        parse: seconds)."""
+        from cdp.build import parse
+
+        if self._manifest is None:
+            self._manifest = parse(self.settings, self._vars())
+        if self._batch_manifest is None:
+            self._batch_manifest = parse(self.settings, self._vars(**{MICRO_BATCH_VAR: []}))
+
+    def build(self, files: list[str] | tuple[str, ...] = ()) -> bool:
+        """One dbt run after loading the landed `files`; returns whether it was a whole `dbt build`."""
         from cdp.build import parse, run_dbt
 
-        first = self._manifest is None
-        if first:
-            self._manifest = parse(self.settings)
+        self.pending_files += [name for name in files if name not in self.pending_files]
+        first = self._ran is False
+        if self._manifest is None:
+            self._manifest = parse(self.settings, self._vars())
         full = time.monotonic() - self.last_full_build >= self.full_build_every_s
         if full:
             self._export_flows()
-            run_dbt(self.settings, "build", quiet=True, manifest=self._manifest)
+            run_dbt(self.settings, "build", self._vars(), quiet=True, manifest=self._manifest)
             self.last_full_build = time.monotonic()
+        elif first:
+            # the first run of a process rebuilds every table whole and (re)creates the views: the project
+            # may have changed since the last process, and nothing says what it left half done
+            run_dbt(
+                self.settings,
+                "run",
+                ["--selector", FIRST_BATCH_SELECTOR, *self._vars()],
+                quiet=True,
+                manifest=self._manifest,
+            )
         else:
-            # the first run of a process also (re)creates the views: the project may have changed since
-            selector = FIRST_BATCH_SELECTOR if first else MICRO_BATCH_SELECTOR
-            run_dbt(self.settings, "run", ["--selector", selector], quiet=True, manifest=self._manifest)
+            if self._batch_manifest is None:
+                self._batch_manifest = parse(self.settings, self._vars(**{MICRO_BATCH_VAR: []}))
+            batch_vars = self._vars(**{MICRO_BATCH_VAR: self.pending_files})
+            run_dbt(
+                self.settings,
+                "run",
+                ["--selector", MICRO_BATCH_SELECTOR, *batch_vars],
+                quiet=True,
+                manifest=self._batch_manifest,
+            )
+        self.pending_files = []
+        self._ran = True
         return full
 
     def _export_flows(self) -> None:
@@ -114,8 +171,9 @@ def load_batch(
     tail: SpoolTail | None = None,
 ) -> BatchResult:
     """One micro-batch: with `publish`, place the closed files' events on known profiles (fast path); move
-    the files, load them; with `build`, run dbt and publish. Without a `builder`, `build` runs the
-    micro-batch selection after a fresh parse. The caller holds the writer lock."""
+    the files, load them; with `build`, run dbt and publish. Without a `builder`, `build` parses afresh
+    and rebuilds everything downstream of the web events whole (a new builder's first run: nothing says
+    what an earlier process left unbuilt). The caller holds the writer lock."""
     from ingestion.runner import run_source
     from serving import store_path
 
@@ -133,7 +191,8 @@ def load_batch(
             tail.loaded(moved)  # no publish follows that would replace their documents
         return result
     started = time.perf_counter()
-    result.full_build = (builder or Builder(settings, full_build_every_s=float("inf"))).build()
+    builder = builder or Builder(settings, full_build_every_s=float("inf"))
+    result.full_build = builder.build([LANDED_PREFIX + name for name in moved])
     result.seconds_build = time.perf_counter() - started
     if publish:
         from serving import publish as publish_store

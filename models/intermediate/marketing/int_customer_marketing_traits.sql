@@ -1,6 +1,13 @@
 {#- One row per customer with a marketing touch or an order, as of cdp.as_of(): how they were acquired
     (the first touch at or before their first order; 'unattributed' when they bought without one), their
     last paid touch and the platform of their first lead form. -#}
+{{ config(
+    materialized=cdp.micro_batch_materialized(),
+    incremental_strategy=cdp.incremental_upsert_strategy(),
+    unique_key='customer_id',
+    pre_hook="{{ cdp.delete_touched_customers() }}",
+) }}
+-- depends_on: {{ ref('int_customers_touched') }}
 
 with
 
@@ -20,7 +27,10 @@ known_touches as (
 
     select *
     from touches
-    where customer_id is not null and touched_at <= {{ cdp.as_of() }}
+    where
+        customer_id is not null
+        and touched_at <= {{ cdp.as_of() }}
+        and {{ cdp.touched_customers_only() }}
 
 ),
 
@@ -30,7 +40,11 @@ first_orders as (
         customer_id,
         min(ordered_at) as first_ordered_at
     from orders
-    where customer_id is not null and not is_return and ordered_at <= {{ cdp.as_of() }}
+    where
+        customer_id is not null
+        and not is_return
+        and ordered_at <= {{ cdp.as_of() }}
+        and {{ cdp.touched_customers_only() }}
     group by customer_id
 
 ),

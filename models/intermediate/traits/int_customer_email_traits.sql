@@ -1,6 +1,13 @@
 {#- One row per customer with a newsletter subscription or email events at or before as_of: the share of
     campaigns sent in the 90 days up to as_of that they opened and clicked, and whether they have
     unsubscribed. -#}
+{{ config(
+    materialized=cdp.micro_batch_materialized(),
+    incremental_strategy=cdp.incremental_upsert_strategy(),
+    unique_key='customer_id',
+    pre_hook="{{ cdp.delete_touched_customers() }}",
+) }}
+-- depends_on: {{ ref('int_customers_touched') }}
 
 with
 
@@ -19,6 +26,7 @@ subscribers as (
 records as (
 
     select * from {{ ref('int_source_records_resolved') }}
+    where {{ cdp.touched_customers_only() }}
 
 ),
 

@@ -1,6 +1,13 @@
 {#- One row per customer who ordered (online or in store) at or before as_of: counts per channel, revenue
     net of refunds and returns known at as_of, average order value, first and last order, recency and
     purchase frequency. -#}
+{{ config(
+    materialized=cdp.micro_batch_materialized(),
+    incremental_strategy=cdp.incremental_upsert_strategy(),
+    unique_key='customer_id',
+    pre_hook="{{ cdp.delete_touched_customers() }}",
+) }}
+-- depends_on: {{ ref('int_customers_touched') }}
 
 with
 
@@ -23,6 +30,7 @@ known_orders as (
     where
         customer_id is not null
         and ordered_at <= {{ cdp.as_of() }}
+        and {{ cdp.touched_customers_only() }}
 
 ),
 
@@ -37,6 +45,7 @@ refunds_after_as_of as (
         customer_id is not null
         and ordered_at <= {{ cdp.as_of() }}
         and refunded_at > {{ cdp.as_of() }}
+        and {{ cdp.touched_customers_only() }}
     group by customer_id
 
 ),

@@ -3,6 +3,13 @@
     the column keeps them apart for tuning). With
     var recommendations_holdout_last_order, each customer's last order and everything from the day before
     it on are left out, so the recommendations can be scored against that order. -#}
+{{ config(
+    materialized=cdp.micro_batch_materialized(),
+    incremental_strategy=cdp.incremental_upsert_strategy(),
+    unique_key='customer_id',
+    pre_hook="{{ cdp.delete_touched_customers() }}",
+) }}
+-- depends_on: {{ ref('int_customers_touched') }}
 
 with
 
@@ -21,6 +28,7 @@ web_events as (
 records as (
 
     select * from {{ ref('int_source_records_resolved') }}
+    where {{ cdp.touched_customers_only() }}
 
 ),
 
@@ -38,6 +46,7 @@ purchases as (
         and sku is not null
         and not is_return
         and ordered_at <= {{ cdp.as_of() }}
+        and {{ cdp.touched_customers_only() }}
 
 ),
 

@@ -1,5 +1,12 @@
 {#- One row per customer who bought a catalogued product at or before as_of: the category and the brand
     they bought most units of (ties to the most recent, then alphabetical). -#}
+{{ config(
+    materialized=cdp.micro_batch_materialized(),
+    incremental_strategy=cdp.incremental_upsert_strategy(),
+    unique_key='customer_id',
+    pre_hook="{{ cdp.delete_touched_customers() }}",
+) }}
+-- depends_on: {{ ref('int_customers_touched') }}
 
 with
 
@@ -17,6 +24,7 @@ bought as (
         customer_id is not null
         and not is_return
         and ordered_at <= {{ cdp.as_of() }}
+        and {{ cdp.touched_customers_only() }}
 
 ),
 

@@ -1,5 +1,12 @@
 {#- One row per customer who opened a support ticket at or before as_of: how many, and their average
     satisfaction (CSAT) over the ratings given by as_of. -#}
+{{ config(
+    materialized=cdp.micro_batch_materialized(),
+    incremental_strategy=cdp.incremental_upsert_strategy(),
+    unique_key='customer_id',
+    pre_hook="{{ cdp.delete_touched_customers() }}",
+) }}
+-- depends_on: {{ ref('int_customers_touched') }}
 
 with
 
@@ -12,6 +19,7 @@ tickets as (
 records as (
 
     select * from {{ ref('int_source_records_resolved') }}
+    where {{ cdp.touched_customers_only() }}
 
 ),
 

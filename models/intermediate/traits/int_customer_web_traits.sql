@@ -1,5 +1,12 @@
 {#- One row per customer with web or app events at or before as_of: when last seen online, sessions and
     product views in the 30 days up to as_of, and products added to carts that never became an order. -#}
+{{ config(
+    materialized=cdp.micro_batch_materialized(),
+    incremental_strategy=cdp.incremental_upsert_strategy(),
+    unique_key='customer_id',
+    pre_hook="{{ cdp.delete_touched_customers() }}",
+) }}
+-- depends_on: {{ ref('int_customers_touched') }}
 
 with
 
@@ -30,7 +37,9 @@ known_events as (
         on records.source = 'web'
         and records.source_table = 'events'
         and web_events.event_id = records.source_record_id
-    where web_events.occurred_at <= {{ cdp.as_of() }}
+    where
+        web_events.occurred_at <= {{ cdp.as_of() }}
+        and {{ cdp.touched_customers_only('records.customer_id') }}
 
 ),
 
@@ -62,13 +71,20 @@ sessions_30d as (
 
 ),
 
+-- carts ordered by anyone (not only the customers being computed): a cart is ordered once, whoever
+-- the order's event resolves to
 ordered_carts as (
 
-    select distinct cart_id
-    from known_events
+    select distinct web_events.cart_id
+    from web_events
+    inner join records
+        on records.source = 'web'
+        and records.source_table = 'events'
+        and web_events.event_id = records.source_record_id
     where
-        event_name = 'Order Completed'
-        and cart_id is not null
+        web_events.event_name = 'Order Completed'
+        and web_events.cart_id is not null
+        and web_events.occurred_at <= {{ cdp.as_of() }}
 
 ),
 

@@ -1,5 +1,17 @@
 {%- set survived = ['first_name', 'last_name', 'country_code', 'city', 'language_code', 'loyalty_tier',
     'loyalty_points', 'email_consent'] %}
+{#- a micro-batch redoes the customers in `refreshed` only (see below); a whole build every customer -#}
+{%- set refreshed_only = 'customer_id in (select refreshed.customer_id from refreshed)'
+    if cdp.is_micro_batch_incremental()
+    else 'true' %}
+{{ config(
+    materialized=cdp.micro_batch_materialized(),
+    incremental_strategy=cdp.incremental_upsert_strategy(),
+    unique_key='customer_id',
+    pre_hook="{{ cdp.delete_touched_customers() }}",
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('int_customers_touched') }}
 
 with
 
@@ -69,9 +81,34 @@ marketing_traits as (
 
 ),
 
+{% if cdp.is_micro_batch_incremental() %}
+-- a micro-batch: the customers it touched, and those whose RFM scores moved because the quintiles of all
+-- buyers did (int_customer_rfm is rebuilt whole)
+refreshed as (
+
+    select touched.customer_id from {{ ref('int_customers_touched') }} as touched
+
+    union
+
+    select rfm.customer_id
+    from rfm
+    left join {{ this }} as current_profiles
+        on rfm.customer_id = current_profiles.customer_id
+    where
+        current_profiles.customer_id is null
+        or coalesce(current_profiles.rfm_recency_score, 0) <> rfm.rfm_recency_score
+        or coalesce(current_profiles.rfm_frequency_score, 0) <> rfm.rfm_frequency_score
+        or coalesce(current_profiles.rfm_monetary_score, 0) <> rfm.rfm_monetary_score
+        or current_profiles.rfm_segment <> rfm.rfm_segment
+
+),
+
+{% endif %}
 customers as (
 
-    select distinct customer_id from records
+    select distinct customer_id
+    from records
+    where {{ refreshed_only }}
 
 ),
 
@@ -82,7 +119,9 @@ seen as (
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at
     from events
-    where occurred_at <= {{ cdp.as_of() }}
+    where
+        occurred_at <= {{ cdp.as_of() }}
+        and {{ refreshed_only }}
     group by customer_id
 
 ),
@@ -99,7 +138,9 @@ ranked_contacts as (
             order by count_records desc, last_seen_at desc, identifier_value asc
         ) as contact_rank
     from identities
-    where identifier_type in ('email', 'phone')
+    where
+        identifier_type in ('email', 'phone')
+        and {{ refreshed_only }}
 
 ),
 
@@ -112,7 +153,9 @@ all_contacts as (
         {{ cdp.sorted_string_agg("case when identifier_type = 'phone' then identifier_value end", ', ') }}
             as all_phones
     from identities
-    where identifier_type in ('email', 'phone')
+    where
+        identifier_type in ('email', 'phone')
+        and {{ refreshed_only }}
     group by customer_id
 
 ),
@@ -128,6 +171,7 @@ golden as (
         {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from survived_attributes
+    where {{ refreshed_only }}
     group by customer_id
 
 ),
