@@ -2,8 +2,10 @@
     link records and, if not, why: its type is no merge key, it could not be normalised (no valid email
     or phone), it is junk (seed identifier_blocklist), it is a browser or device shared by the public (a
     blocklist rule of match_type `user_agent`: an anonymous_id or device_id seen in a web event whose
-    user agent matches, such as the shop's own in-store kiosks), or it is shared by more people than its
-    type allows (var identity_degree_caps). -#}
+    user agent matches, such as the shop's own in-store kiosks), it is a weak value (seed identifier_types
+    `strength`) carried by records whose first names are clearly different (a household phone: at least
+    var identity_name_veto_edits edits apart, so typos do not count; a name never merges, but may veto),
+    or it is shared by more people than its type allows (var identity_degree_caps). -#}
 
 with
 
@@ -28,6 +30,24 @@ identifier_types as (
 web_events as (
 
     select * from {{ ref('stg_web__events') }}
+
+),
+
+crm_contacts as (
+
+    select * from {{ ref('stg_crm__contacts') }}
+
+),
+
+loyalty_members as (
+
+    select * from {{ ref('stg_loyalty__members') }}
+
+),
+
+shop_customers as (
+
+    select * from {{ ref('stg_shop__customers') }}
 
 ),
 
@@ -116,6 +136,56 @@ shared_devices as (
 
 ),
 
+-- the first names of the profile records that carry a weak identifier
+record_first_names as (
+
+    select
+        'crm/contacts/' || crm_contact_id as source_record_key,
+        lower(trim(first_name)) as first_name
+    from crm_contacts
+    union all
+    select
+        'loyalty/members/' || loyalty_member_id as source_record_key,
+        lower(trim(first_name)) as first_name
+    from loyalty_members
+    union all
+    select
+        'shop/customers/' || shop_customer_id as source_record_key,
+        lower(trim(first_name)) as first_name
+    from shop_customers
+
+),
+
+weak_identifier_names as (
+
+    select distinct
+        observations.identifier_key,
+        record_first_names.first_name
+    from observations
+    inner join identifier_types
+        on observations.identifier_type = identifier_types.identifier_type
+    inner join record_first_names
+        on observations.source_record_key = record_first_names.source_record_key
+    where
+        identifier_types.strength = 'weak'
+        and record_first_names.first_name is not null
+        and record_first_names.first_name <> ''
+
+),
+
+-- levenshtein is the same function in DuckDB and Spark; the reason names no name (the audit holds no PII)
+name_vetoed as (
+
+    select distinct first_names.identifier_key
+    from weak_identifier_names as first_names
+    inner join weak_identifier_names as other_names
+        on
+        first_names.identifier_key = other_names.identifier_key
+        and first_names.first_name < other_names.first_name
+    where levenshtein(first_names.first_name, other_names.first_name) >= {{ var('identity_name_veto_edits', 3) }}
+
+),
+
 {%- for cap in var('identity_degree_caps') %}
 
 degree_{{ loop.index }} as (
@@ -172,6 +242,7 @@ final as (
         identifiers.identifier_value is not null
         and blocklisted.identifier_key is null
         and shared_devices.identifier_key is null
+        and name_vetoed.identifier_key is null
         and over_degree.identifier_key is null
         and identifier_types.identifier_type is not null as is_linkable,
         coalesce(
@@ -179,13 +250,19 @@ final as (
             case when identifier_types.identifier_type is null then 'not a merge key type' end,
             'blocklisted: ' || blocklisted.reason,
             'shared device: ' || shared_devices.reason,
-            over_degree.reason
+            over_degree.reason,
+            case
+                when name_vetoed.identifier_key is not null
+                    then 'carried by records of clearly different first names (a household)'
+            end
         ) as unlinkable_reason
     from identifiers
     left join blocklisted
         on identifiers.identifier_key = blocklisted.identifier_key
     left join shared_devices
         on identifiers.identifier_key = shared_devices.identifier_key
+    left join name_vetoed
+        on identifiers.identifier_key = name_vetoed.identifier_key
     left join over_degree
         on identifiers.identifier_key = over_degree.identifier_key
     -- every cannot-link decision's type (`cannot_link:<record> <record>`) takes the rules of `cannot_link`
