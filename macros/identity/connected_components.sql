@@ -19,32 +19,29 @@
 {% macro connected_components(edges_sql, work, label, max_rounds=none) %}
     {%- set max_rounds = max_rounds or var('identity_max_rounds', 40) -%}
     {%- set edges = cdp.identity_work_relation(work, label ~ '_edges') -%}
-    {%- do adapter.drop_relation(edges) -%}
-    {%- do run_query(create_table_as(False, edges, "
+    {%- do cdp.identity_create_table(edges, "
         select distinct src, dst from (
             select src, dst from (" ~ edges_sql ~ ") as given
             union all
             select dst as src, src as dst from (" ~ edges_sql ~ ") as given_reversed
         ) as both_ways
-        where src <> dst")) -%}
+        where src <> dst") -%}
     {%- set parents = cdp.identity_work_relation(work, label ~ '_round_0') -%}
-    {%- do adapter.drop_relation(parents) -%}
-    {%- do run_query(create_table_as(False, parents, "
+    {%- do cdp.identity_create_table(parents, "
         select src as node_id, least(src, min(dst)) as parent_id
         from " ~ edges ~ "
-        group by src")) -%}
-    {%- set state = namespace(parents=parents, edges=edges, rounds=0, converged=false, pruned=[]) -%}
+        group by src") -%}
+    {%- set state = namespace(parents=parents, edges=edges, rounds=0, converged=false, pruned=[], stale=[]) -%}
     {%- set prune_rounds = [1, 2, 4, 8, 16, 32, 64] -%}
     {%- for round in range(1, max_rounds + 1) -%}
         {%- if not state.converged -%}
             {%- set next_parents = cdp.identity_work_relation(work, label ~ '_round_' ~ round) -%}
-            {%- do adapter.drop_relation(next_parents) -%}
-            {%- do run_query(create_table_as(False, next_parents, cdp.connected_components_round(state.edges, state.parents))) -%}
+            {%- do cdp.identity_create_table(next_parents, cdp.connected_components_round(state.edges, state.parents)) -%}
             {%- set changed = run_query(
                 "select count(*) from " ~ next_parents ~ " as next_round inner join " ~ state.parents
                 ~ " as previous_round on next_round.node_id = previous_round.node_id"
                 ~ " where next_round.parent_id <> previous_round.parent_id").columns[0].values()[0] -%}
-            {%- do adapter.drop_relation(state.parents) -%}
+            {%- do state.stale.append(state.parents) -%}
             {%- set state.parents = next_parents -%}
             {%- set state.rounds = round -%}
             {%- if changed == 0 -%}
@@ -55,27 +52,22 @@
         {%- endif -%}
     {%- endfor -%}
     {%- if state.edges.identifier != edges.identifier -%}
-        {%- do adapter.drop_relation(state.edges) -%}
+        {%- do state.stale.append(state.edges) -%}
     {%- endif -%}
-    {%- do adapter.drop_relation(edges) -%}
+    {%- do state.stale.append(edges) -%}
     {%- if not state.converged -%}
-        {%- for relation in state.pruned + [state.parents] -%}
-            {%- do adapter.drop_relation(relation) -%}
-        {%- endfor -%}
+        {%- do cdp.identity_drop_tables(state.stale + state.pruned + [state.parents]) -%}
         {%- do exceptions.raise_compiler_error(
             "identity graph `" ~ label ~ "` did not converge in " ~ max_rounds ~ " rounds (var identity_max_rounds);"
             ~ " parents still changing: a component is far larger than expected or the graph is corrupt") -%}
     {%- endif -%}
     {%- set result = cdp.identity_work_relation(work, label ~ '_components') -%}
-    {%- do adapter.drop_relation(result) -%}
     {%- set finished = ["select node_id, parent_id as component_id from " ~ state.parents] -%}
     {%- for relation in state.pruned -%}
         {%- do finished.append("select node_id, component_id from " ~ relation) -%}
     {%- endfor -%}
-    {%- do run_query(create_table_as(False, result, finished | join(" union all "))) -%}
-    {%- for relation in state.pruned + [state.parents] -%}
-        {%- do adapter.drop_relation(relation) -%}
-    {%- endfor -%}
+    {%- do cdp.identity_create_table(result, finished | join(" union all ")) -%}
+    {%- do cdp.identity_drop_tables(state.stale + state.pruned + [state.parents]) -%}
     {{ return({'relation': result, 'rounds': state.rounds}) }}
 {% endmacro %}
 
@@ -83,8 +75,7 @@
     their own, appended to `state.pruned`; `state.parents` and `state.edges` keep the rest. -#}
 {% macro connected_components_prune(work, label, round, state) %}
     {%- set finished = cdp.identity_work_relation(work, label ~ '_finished_' ~ round) -%}
-    {%- do adapter.drop_relation(finished) -%}
-    {%- do run_query(create_table_as(False, finished, "
+    {%- do cdp.identity_create_table(finished, "
         with open_roots as (
             select distinct from_parents.parent_id as root_id
             from " ~ state.edges ~ " as edges
@@ -100,30 +91,28 @@
         )
         select parents.node_id, parents.parent_id as component_id
         from " ~ state.parents ~ " as parents
-        inner join closed_roots on parents.parent_id = closed_roots.root_id")) -%}
+        inner join closed_roots on parents.parent_id = closed_roots.root_id") -%}
     {%- set counts = run_query("select (select count(*) from " ~ finished ~ "), (select count(*) from "
         ~ state.parents ~ ")").rows[0] -%}
     {%- if counts[0] == 0 -%}
-        {%- do adapter.drop_relation(finished) -%}
+        {%- do state.stale.append(finished) -%}
     {%- else -%}
         {%- do state.pruned.append(finished) -%}
         {%- set open_parents = cdp.identity_work_relation(work, label ~ '_open_' ~ round) -%}
         {%- set open_edges = cdp.identity_work_relation(work, label ~ '_edges_' ~ round) -%}
-        {%- do adapter.drop_relation(open_parents) -%}
-        {%- do adapter.drop_relation(open_edges) -%}
-        {%- do run_query(create_table_as(False, open_parents, "
+        {%- do cdp.identity_create_table(open_parents, "
             select parents.node_id, parents.parent_id
             from " ~ state.parents ~ " as parents
             left join " ~ finished ~ " as finished on parents.node_id = finished.node_id
-            where finished.node_id is null")) -%}
+            where finished.node_id is null") -%}
         {#- both ends of an edge lie in one component: an open source means an open edge -#}
-        {%- do run_query(create_table_as(False, open_edges, "
+        {%- do cdp.identity_create_table(open_edges, "
             select edges.src, edges.dst
             from " ~ state.edges ~ " as edges
-            inner join " ~ open_parents ~ " as open_parents on edges.src = open_parents.node_id")) -%}
-        {%- do adapter.drop_relation(state.parents) -%}
+            inner join " ~ open_parents ~ " as open_parents on edges.src = open_parents.node_id") -%}
+        {%- do state.stale.append(state.parents) -%}
         {%- if not state.edges.identifier.endswith('__' ~ label ~ '_edges') -%}
-            {%- do adapter.drop_relation(state.edges) -%}
+            {%- do state.stale.append(state.edges) -%}
         {%- endif -%}
         {%- set state.parents = open_parents -%}
         {%- set state.edges = open_edges -%}

@@ -14,16 +14,13 @@
     {%- if execute -%}
         {%- set labels = cdp.identity_work_relation(work, prefix ~ 'labels') -%}
         {%- set string = dbt.type_string() -%}
-        {%- do adapter.drop_relation(labels) -%}
-        {%- do run_query(create_table_as(False, labels,
-            "select node_id, node_id as component_id from " ~ nodes)) -%}
+        {%- do cdp.identity_create_table(labels, "select node_id, node_id as component_id from " ~ nodes) -%}
         {%- set tiers = run_query("select distinct tier from " ~ edges ~ " order by tier").columns[0].values() -%}
         {%- set round_rows = [] -%}
         {%- set status_tables = [] -%}
         {%- for tier in tiers -%}
             {%- set candidates = cdp.identity_work_relation(work, prefix ~ 'candidates') -%}
-            {%- do adapter.drop_relation(candidates) -%}
-            {%- do run_query(create_table_as(False, candidates, "
+            {%- do cdp.identity_create_table(candidates, "
                 select
                     edges.from_node_id,
                     edges.to_node_id,
@@ -34,11 +31,10 @@
                 inner join " ~ labels ~ " as from_labels on edges.from_node_id = from_labels.node_id
                 inner join " ~ labels ~ " as to_labels on edges.to_node_id = to_labels.node_id
                 where edges.tier = " ~ tier ~ "
-                group by edges.from_node_id, edges.to_node_id, from_labels.component_id, to_labels.component_id")) -%}
+                group by edges.from_node_id, edges.to_node_id, from_labels.component_id, to_labels.component_id") -%}
             {#- pass 1: an identifier whose customers would together break a limit keeps its first one -#}
             {%- set refused = cdp.identity_work_relation(work, prefix ~ 'refused') -%}
-            {%- do adapter.drop_relation(refused) -%}
-            {%- do run_query(create_table_as(False, refused, "
+            {%- do cdp.identity_create_table(refused, "
                 with component_types as (
                     select labels.component_id, nodes.node_type, nodes.max_per_customer, count(*) as n
                     from " ~ labels ~ " as labels
@@ -86,7 +82,7 @@
                 inner join ranked
                     on candidates.to_node_id = ranked.to_node_id
                     and candidates.from_component_id = ranked.component_id
-                where ranked.component_rank > 2")) -%}
+                where ranked.component_rank > 2") -%}
             {%- set cc = cdp.connected_components("
                 select candidates.from_component_id as src, candidates.to_component_id as dst
                 from " ~ candidates ~ " as candidates
@@ -96,8 +92,7 @@
             {%- do round_rows.append("select " ~ tier ~ " as tier, " ~ cc.rounds ~ " as rounds") -%}
             {#- pass 2: a customer the tier would still assemble over a limit keeps its stronger parts -#}
             {%- set merged = cdp.identity_work_relation(work, prefix ~ 'merged') -%}
-            {%- do adapter.drop_relation(merged) -%}
-            {%- do run_query(create_table_as(False, merged, "
+            {%- do cdp.identity_create_table(merged, "
                 with merged_types as (
                     select coalesce(merged.component_id, labels.component_id) as merged_id,
                         nodes.node_type, nodes.max_per_customer, count(*) as n
@@ -117,10 +112,9 @@
                     case when over_limit.merged_id is null then merged.component_id else merged.node_id end as merged_id,
                     over_limit.rejection_reason
                 from " ~ cc.relation ~ " as merged
-                left join over_limit on merged.component_id = over_limit.merged_id")) -%}
+                left join over_limit on merged.component_id = over_limit.merged_id") -%}
             {%- set status = cdp.identity_work_relation(work, prefix ~ 'edge_status_' ~ loop.index) -%}
-            {%- do adapter.drop_relation(status) -%}
-            {%- do run_query(create_table_as(False, status, "
+            {%- do cdp.identity_create_table(status, "
                 select
                     candidates.from_node_id,
                     candidates.to_node_id,
@@ -132,30 +126,24 @@
                 left join " ~ refused ~ " as refused
                     on candidates.from_node_id = refused.from_node_id and candidates.to_node_id = refused.to_node_id
                 left join " ~ merged ~ " as merged
-                    on candidates.from_component_id = merged.component_id")) -%}
+                    on candidates.from_component_id = merged.component_id") -%}
             {%- do status_tables.append(status) -%}
             {%- set next_labels = cdp.identity_work_relation(work, prefix ~ 'labels_next') -%}
-            {%- do adapter.drop_relation(next_labels) -%}
-            {%- do run_query(create_table_as(False, next_labels, "
+            {%- do cdp.identity_create_table(next_labels, "
                 select labels.node_id, coalesce(merged.merged_id, labels.component_id) as component_id
                 from " ~ labels ~ " as labels
-                left join " ~ merged ~ " as merged on labels.component_id = merged.component_id")) -%}
+                left join " ~ merged ~ " as merged on labels.component_id = merged.component_id") -%}
             {%- do adapter.drop_relation(labels) -%}
             {%- do adapter.rename_relation(next_labels, labels) -%}
-            {%- for relation in [candidates, refused, merged, cc.relation] -%}
-                {%- do adapter.drop_relation(relation) -%}
-            {%- endfor -%}
+            {%- do cdp.identity_drop_tables([candidates, refused, merged, cc.relation]) -%}
         {%- endfor -%}
         {%- set edge_status = cdp.identity_work_relation(work, prefix ~ 'edge_status') -%}
-        {%- do adapter.drop_relation(edge_status) -%}
         {%- set status_selects = [] -%}
         {%- for status in status_tables -%}
             {%- do status_selects.append("select * from " ~ status) -%}
         {%- endfor -%}
-        {%- do run_query(create_table_as(False, edge_status, status_selects | join(' union all '))) -%}
-        {%- for status in status_tables -%}
-            {%- do adapter.drop_relation(status) -%}
-        {%- endfor -%}
+        {%- do cdp.identity_create_table(edge_status, status_selects | join(' union all ')) -%}
+        {%- do cdp.identity_drop_tables(status_tables) -%}
     {%- endif -%}
     {{ return(round_rows) }}
 {% endmacro %}
