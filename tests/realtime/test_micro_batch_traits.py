@@ -37,6 +37,10 @@ PER_CUSTOMER_TABLES = [
     "marts.customer_profiles",
     "marts.customer_timeline",
 ]
+# rewritten for the touched customers only, from co-occurrences over everyone: exact for those customers,
+# the others' lists wait for the next whole build
+RECOMMENDATIONS = "marts.customer_product_recommendations"
+WRITTEN_TABLES = [*PER_CUSTOMER_TABLES, RECOMMENDATIONS]
 
 
 def _query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
@@ -124,7 +128,7 @@ def runs(demo_warehouse, tmp_path_factory):
     # a customer each table has and the batch does not touch: delete its rows, so that a rewrite would show
     untouched = {}
     with duckdb.connect(str(settings.duckdb_path)) as con:
-        for table in PER_CUSTOMER_TABLES:
+        for table in WRITTEN_TABLES:
             if table in ("intermediate.int_customer_rfm", "intermediate.int_customer_order_traits"):
                 continue  # RFM is rebuilt whole from the order traits: a hole there would move every score
             # a profile whose RFM scores moved is rewritten too: pick a customer without RFM scores
@@ -136,7 +140,7 @@ def runs(demo_warehouse, tmp_path_factory):
             con.execute(f"delete from {table} where customer_id = ?", [row])
             untouched[table] = row
         # and a touched customer's rows: a rewrite must bring them back
-        for table in PER_CUSTOMER_TABLES:
+        for table in WRITTEN_TABLES:
             con.execute(f"delete from {table} where customer_id = ?", [customers[users[1]]])
 
     _collect(spool, events)
@@ -149,7 +153,7 @@ def runs(demo_warehouse, tmp_path_factory):
     )[0][0]
     after_first = {
         "touched": _touched(settings),
-        "ids": {table: _ids(settings, table) for table in PER_CUSTOMER_TABLES},
+        "ids": {table: _ids(settings, table) for table in WRITTEN_TABLES},
         "new_browser": _query(
             settings,
             "select customer_id from marts.customer_identities where identifier_type = 'anonymous_id' "
@@ -166,12 +170,12 @@ def runs(demo_warehouse, tmp_path_factory):
         "select old_customer_id, customer_id, change_type from marts.customer_id_history where old_customer_id = ?",
         [lone],
     )
-    after_second = {"touched": _touched(settings), "ids": {t: _ids(settings, t) for t in PER_CUSTOMER_TABLES}}
+    after_second = {"touched": _touched(settings), "ids": {t: _ids(settings, t) for t in WRITTEN_TABLES}}
 
     # keep what the micro-batches left, then rebuild everything whole from the same data
     with duckdb.connect(str(settings.duckdb_path)) as con:
         con.execute("create schema micro_batch_result")
-        for table in PER_CUSTOMER_TABLES:
+        for table in WRITTEN_TABLES:
             con.execute(f"create table micro_batch_result.{table.split('.')[1]} as select * from {table}")
     run_dbt(settings, "run", ["--selector", FIRST_BATCH_SELECTOR, "--vars", json.dumps({"as_of": AS_OF})], quiet=True)
     yield {
@@ -237,3 +241,23 @@ def test_micro_batch_tables_equal_a_whole_build(runs, table):
         assert extra == [], f"{left} has rows {right} has not: {extra}"
     if skip:  # the whole build has that customer again
         assert _query(settings, f"select count(*) from {table} where customer_id = ?", [skip])[0][0] > 0
+
+
+def test_recommendations_of_touched_customers_equal_a_whole_build(runs):
+    # the second batch (an identify, no product) left every interaction as it was, so the lists of both
+    # batches' customers were computed from the co-occurrences a whole build sees
+    settings = runs["settings"]
+    touched = sorted(runs["after_first"]["touched"] | runs["after_second"]["touched"])
+    kept = "micro_batch_result.customer_product_recommendations"
+    for left, right in [(kept, RECOMMENDATIONS), (RECOMMENDATIONS, kept)]:
+        extra = _query(
+            settings,
+            f"select * from (select * from {left} except all select * from {right}) "
+            "where customer_id in (select unnest(?)) limit 5",
+            [touched],
+        )
+        assert extra == [], f"{left} has rows {right} has not: {extra}"
+    listed = _query(
+        settings, f"select count(distinct customer_id) from {kept} where customer_id in (select unnest(?))", [touched]
+    )
+    assert listed[0][0] == len(touched) - 1  # all but the id merged away

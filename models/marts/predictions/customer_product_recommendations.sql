@@ -1,7 +1,18 @@
 {#- Item-to-item collaborative filtering: two products are similar by how many customers bought or viewed
     both; a customer's candidates are the products co-occurring with what they interacted with, scored by
     the sum of co-occurrences times interaction weight. The product that contributed
-    most is the reason. Short lists are topped up with the most bought products. -#}
+    most is the reason. Short lists are topped up with the most bought products.
+    In a micro-batch (var micro_batch_files) only the touched customers' lists are redone, from the
+    co-occurrences of every customer's current interactions; the other lists wait for the next whole build
+    (docs/realtime.md). -#}
+{{ config(
+    materialized=cdp.micro_batch_materialized(),
+    incremental_strategy=cdp.incremental_upsert_strategy(),
+    unique_key='customer_id',
+    pre_hook="{{ cdp.delete_touched_customers() }}",
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('int_customers_touched') }}
 
 {%- set consumable_categories = var('cdp_consumable_categories', []) %}
 {%- set consumable_condition = 'false' %}
@@ -75,16 +86,25 @@ similarities as (
 
 ),
 
+-- the customers whose lists this run writes: all of them, or a micro-batch's touched ones
+listed_interactions as (
+
+    select *
+    from interactions
+    where {{ cdp.touched_customers_only() }}
+
+),
+
 candidate_contributions as (
 
     select
-        interactions.customer_id,
+        listed_interactions.customer_id,
         similarities.similar_sku as sku,
-        interactions.sku as because_of_sku,
-        interactions.interaction_weight * similarities.similarity as contribution
-    from interactions
+        listed_interactions.sku as because_of_sku,
+        listed_interactions.interaction_weight * similarities.similarity as contribution
+    from listed_interactions
     inner join similarities
-        on interactions.sku = similarities.sku
+        on listed_interactions.sku = similarities.sku
 
 ),
 
@@ -116,7 +136,7 @@ popular as (
 
 customers as (
 
-    select distinct customer_id from interactions
+    select distinct customer_id from listed_interactions
 
 ),
 
