@@ -45,7 +45,20 @@ def spark_session(settings: Settings):
     builder = builder.config("spark.driver.memory", os.environ.get("CDP_SPARK_DRIVER_MEMORY", "3g"))
     for key, value in SESSION_CONFIG.items():
         builder = builder.config(key, value)
+    jar = splink_jar()
+    if jar:
+        builder = builder.config("spark.jars", jar)
     return builder.enableHiveSupport().getOrCreate()
+
+
+def splink_jar() -> str | None:
+    """The JAR of Scala UDFs (jaro_winkler, damerau_levenshtein, ...) that Splink ships for its Spark backend
+    (`cdp match --target spark`), for the session's class path; None without Splink."""
+    try:
+        from splink.backends.spark import similarity_jar_location
+    except ImportError:
+        return None
+    return similarity_jar_location()
 
 
 def lake_tables(lake: Path) -> list[tuple[str, str, Path]]:

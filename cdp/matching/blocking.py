@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # the largest block kept: a block of n records costs n*(n-1)/2 comparisons
-MAX_BLOCK = 50
+MAX_BLOCK = 20
 # names as an unordered pair, so a swapped first/last name lands in the same block
 _NAMES = ("least(first_name, last_name)", "greatest(first_name, last_name)")
 _NAME_COLS = ("first_name", "last_name")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdp.matching import blocking
@@ -283,21 +284,28 @@ def finish(pairs: pd.DataFrame, model: dict) -> pd.DataFrame:
     names = comparison_names(model)
     level_weights = {c["output_column_name"]: _level_weights(c) for c in model["comparisons"]}
 
-    def contributions(row) -> str:
-        out = {}
-        for n in names:
-            weight = float(row[f"mw_{n}"])
-            tf = float(row[f"mw_tf_adj_{n}"]) if f"mw_tf_adj_{n}" in row.index else 0.0
-            # the level whose trained weight this is (Splink returns weights, not level numbers)
-            label = min(level_weights[n], key=lambda lw: abs(lw[1] - weight))[0]
-            out[n] = {"level": label, "weight": round(weight + tf, 3)}
-        return json.dumps(out, sort_keys=True)
-
     keep = [c for c in ("source_dataset_l", "source_dataset_r", "unique_id_l", "unique_id_r") if c in pairs.columns]
     out = pairs[keep].copy()
     out["match_probability"] = pairs["match_probability"].astype(float)
     out["match_weight"] = pairs["match_weight"].astype(float)
-    out["contributions"] = pairs.apply(contributions, axis=1) if len(pairs) else pd.Series(dtype="string")
+    # per comparison: the level whose trained weight this is (Splink returns weights, not level numbers),
+    # and the weight with its term-frequency adjustment; vectorised per column (pairs can be millions)
+    columns = []
+    for n in names:
+        labels = [label for label, _ in level_weights[n]]
+        trained = np.array([w for _, w in level_weights[n]])
+        weight = pairs[f"mw_{n}"].to_numpy(dtype=float)
+        nearest = np.abs(weight[:, None] - trained[None, :]).argmin(axis=1) if len(weight) else []
+        tf = pairs[f"mw_tf_adj_{n}"].to_numpy(dtype=float) if f"mw_tf_adj_{n}" in pairs.columns else 0.0
+        total = np.round(weight + tf, 3)
+        columns.append([(n, labels[i], float(w)) for i, w in zip(nearest, total, strict=True)])
+    if len(pairs):
+        out["contributions"] = [
+            json.dumps({n: {"level": label, "weight": w} for n, label, w in row}, sort_keys=True)
+            for row in zip(*columns, strict=True)
+        ]
+    else:
+        out["contributions"] = pd.Series([], dtype="string")
     if "email_l" in pairs.columns:
         out["same_email"] = (pairs["email_l"] == pairs["email_r"]).fillna(False).astype(bool)
     else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,6 +42,7 @@ class MatchResult:
     trained: bool
     model_id: str
     seconds: float
+    skipped: dict[str, tuple[int, int]] = field(default_factory=dict)  # key -> (blocks, pairs) too large
 
 
 def features_relation(conn: duckdb.DuckDBPyConnection) -> str | None:
@@ -98,7 +99,7 @@ def match(
                 save_model(model, model_path)
                 trained = True
                 result = score([df], model, threshold=KEEP_FLOOR)
-        rows = _candidate_rows(result, model_id(model) if model else "")
+        rows = candidate_rows(result, model_id(model) if model else "")
         conn.execute(f"delete from {SCHEMA}.{CANDIDATES}")
         if len(rows):
             conn.register("scored_pairs", rows)
@@ -110,11 +111,11 @@ def match(
     return MatchResult(
         records=len(df), comparisons=int(result.attrs.get("comparisons", 0)), candidates=len(rows),
         accepted=accepted, review=review, trained=trained, model_id=model_id(model) if model else "",
-        seconds=round(time.monotonic() - started, 2),
+        seconds=round(time.monotonic() - started, 2), skipped=dict(result.attrs.get("skipped", {})),
     )
 
 
-def _candidate_rows(pairs: pd.DataFrame, mid: str) -> pd.DataFrame:
+def candidate_rows(pairs: pd.DataFrame, mid: str) -> pd.DataFrame:
     """Pairs in canonical order (l < r); a pair that already shares its email is the deterministic rules'
     business and is left out."""
     cols = ["record_key_l", "record_key_r", "match_probability", "match_weight", "contributions", "model_id",
