@@ -90,8 +90,8 @@ def _do_build(settings: Settings, full_refresh: bool = False, target: str = "dev
     manifest = parse(settings)
     lock = warehouse_lock(settings.duckdb_path, "cdp build") if target == "dev" else nullcontext()
     with lock, _progress() as progress:
-        if target == "dev":  # probabilistic matching before the graph (Spark: the models read the last table)
-            _match_step(settings, manifest=manifest)
+        # probabilistic matching before the graph (on Spark with Splink's Spark backend)
+        _match_step(settings, manifest=manifest, target=target)
         task = progress.add_task("dbt build", total=count_build_nodes(manifest))
         run_dbt(
             settings,
@@ -147,13 +147,20 @@ def build(
         _fail(exc)
 
 
-def _match_step(settings: Settings, retrain: bool = False, manifest=None) -> None:
-    """Build the match features (staging views and int_match_features), then score them (cdp/matching)."""
+def _match_step(settings: Settings, retrain: bool = False, manifest=None, target: str = "dev") -> None:
+    """Build the match features (staging views and int_match_features), then score them (cdp/matching):
+    on DuckDB, or with Splink's Spark backend on the dbt Spark target's session."""
     from cdp.build import run_dbt
-    from cdp.matching.run import match
 
-    run_dbt(settings, "run", ["--select", "+int_match_features"], manifest=manifest, quiet=True)
-    result = match(settings, retrain=retrain)
+    run_dbt(settings, "run", ["--select", "+int_match_features", "--target", target], manifest=manifest, quiet=True)
+    if target == "spark":
+        from cdp.matching.spark_match import match_spark
+
+        result = match_spark(settings, retrain=retrain)
+    else:
+        from cdp.matching.run import match
+
+        result = match(settings, retrain=retrain)
     console.print(
         f"match: {result.records} records, {result.comparisons} comparisons after blocking, "
         f"{result.accepted} links to accept, {result.review} to review "
@@ -164,12 +171,17 @@ def _match_step(settings: Settings, retrain: bool = False, manifest=None) -> Non
 @app.command("match")
 def match_command(
     retrain: bool = typer.Option(False, help="Train the model again (EM) and save it over matching/model.json."),
+    target: str = typer.Option("dev", help="dbt target: dev (DuckDB) or spark (Splink's Spark backend)."),
 ) -> None:
     """Score likely duplicate records (Splink) into matching.identity_match_candidates."""
     settings = _settings()
     try:
-        with warehouse_lock(settings.duckdb_path, "cdp match"):
-            _match_step(settings, retrain=retrain)
+        if target == "spark":
+            from cdp.spark import register_lake_tables, spark_session
+
+            register_lake_tables(spark_session(settings), settings.lake)
+        with warehouse_lock(settings.duckdb_path, "cdp match") if target == "dev" else nullcontext():
+            _match_step(settings, retrain=retrain, target=target)
     except CdpError as exc:
         _fail(exc)
 
