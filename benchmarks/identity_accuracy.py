@@ -2,7 +2,9 @@
 devices and households, junk values, test accounts), ingests it, builds the identity models and compares
 `customer_source_records` with the generator's ground truth (`_ground_truth/records.csv`): pairwise
 precision, recall and F1 over pairs of records, and the reachable ceiling, the pairs of one person's
-records joined by a chain of shared clean identifiers (valid, not junk, held by that person only).
+records joined by a chain of shared clean identifiers (valid, not junk, held by that person only). The
+false pairs are printed by their cause: the types of the linkable identifiers that people of one
+customer share (a kiosk browser: anonymous_id; a household phone: phone).
 
     .venv/bin/python benchmarks/identity_accuracy.py                    # 10,000 customers, default noise
     .venv/bin/python benchmarks/identity_accuracy.py --customers 2000 --heavy-noise
@@ -82,7 +84,41 @@ def _ceiling_pairs(conn) -> tuple[int, int]:
     return ceiling, found
 
 
-def measure(settings: Settings) -> dict[str, float]:
+def false_pairs_by_cause(conn) -> list[tuple[str, int, int]]:
+    """(identifier types shared by several people of one customer, customers, false pairs), most pairs
+    first; `joined` must exist (see measure)."""
+    return conn.execute(
+        """
+        with shared as (
+            select
+                observations.identifier_type,
+                observations.identifier_key,
+                min(joined_records.customer_id) as customer_id
+            from intermediate.int_identifier_observations as observations
+            inner join intermediate.int_identifiers_judged as judged using (identifier_key)
+            inner join joined_records on observations.source_record_key = joined_records.source_record_key
+            where judged.is_linkable
+            group by observations.identifier_type, observations.identifier_key
+            having count(distinct joined_records.person_id) > 1 and count(distinct joined_records.customer_id) = 1
+        ),
+        causes as (
+            select customer_id, string_agg(distinct identifier_type, '+' order by identifier_type) as cause
+            from shared group by customer_id
+        ),
+        per_person as (select customer_id, person_id, count(*) as n from joined group by customer_id, person_id),
+        per_customer as (
+            select customer_id, sum(n) * (sum(n) - 1) / 2 - sum(n * (n - 1) / 2) as false_pairs
+            from per_person group by customer_id
+        )
+        select coalesce(causes.cause, 'no shared identifier'), count(*), cast(sum(false_pairs) as bigint)
+        from per_customer left join causes using (customer_id)
+        where false_pairs > 0
+        group by 1 order by 3 desc
+        """
+    ).fetchall()
+
+
+def measure(settings: Settings, causes: list | None = None) -> dict[str, float]:
     truth_csv = settings.landing_dir / "_ground_truth" / "records.csv"
     with duckdb.connect(str(settings.duckdb_path)) as conn:
         conn.execute(f"create temp table truth as select * from read_csv('{truth_csv}', all_varchar = true)")
@@ -92,6 +128,14 @@ def measure(settings: Settings) -> dict[str, float]:
         )
         both, predicted, actual = (_pairs(conn, g) for g in ("person_id, customer_id", "customer_id", "person_id"))
         ceiling, found = _ceiling_pairs(conn)
+        if causes is not None:
+            conn.execute(
+                "create temp table joined_records as select truth.person_id, records.customer_id,"
+                " records.source || '/' || records.source_table || '/' || records.source_record_id as source_record_key"
+                " from truth inner join marts.customer_source_records as records"
+                " using (source, source_table, source_record_id)"
+            )
+            causes.extend(false_pairs_by_cause(conn))
     precision, recall = both / predicted, both / actual
     return {
         "precision": precision,
@@ -131,8 +175,12 @@ def main() -> None:
             print(f"identity models built in {time.perf_counter() - started:.1f} s")
         scenario = "heavy noise" if args.heavy_noise else "default noise"
         print(f"{args.customers:,} customers, {scenario}")
-        for name, value in measure(settings).items():
+        causes: list = []
+        for name, value in measure(settings, causes).items():
             print(f"  {name:48s} {value:.4f}")
+        print("  false pairs by the identifier types people of one customer share:")
+        for cause, customers, pairs in causes or [("none", 0, 0)]:
+            print(f"    {cause:44s} {pairs:>9,} pairs in {customers:,} customers")
 
 
 if __name__ == "__main__":
