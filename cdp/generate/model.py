@@ -615,8 +615,10 @@ class World:
             phone = rng.choice(phone_variants(moved)) if rng.random() < 0.5 else moved.e164
         elif kind == "phone_typo":
             kind = "email_typo"
-        if kind in ("nickname", "moved_house"):
-            first, last = (nickname or p.first_name), p.last_name
+        if kind == "nickname":
+            first, last = nickname, p.last_name
+        elif kind == "moved_house":
+            first, last = p.first_name, p.last_name
         has_dob = kind == "moved_house" or rng.random() < (0.9 if kind == "nickname" else 0.7)
         birth = p.birth_date
         if has_dob and kind != "moved_house" and rng.random() < 0.2:
