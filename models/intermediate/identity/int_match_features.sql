@@ -1,6 +1,7 @@
 {#- One row per profile-bearing source record (shop customer, CRM contact, loyalty member, support ticket,
     lead-form fill): the comparison features the probabilistic matcher (cdp/matching, `cdp match`) scores,
-    lower-cased and split (email local part and domain), birth date as `YYYYMMDD` text (so that one digit
+    lower-cased and split (email local part and domain; its letters alone, so that the matcher can tell a
+    typo from a namesake's address that differs by a dot or a number), birth date as `YYYYMMDD` text (so that one digit
     off is one edit and a day-month swap is a substring test), postcode without spaces, address and city
     lower-case. `source_record_key` is the key of int_identifier_observations. Which source holds what:
     shop accounts an address (default address), CRM contacts a birth date and an address, loyalty members
@@ -141,6 +142,7 @@ final as (
         email,
         {{ dbt.split_part('email', "'@'", 1) }} as email_local,
         {{ dbt.split_part('email', "'@'", 2) }} as email_domain,
+        {{ cdp.regexp_replace_all('email', '[^a-z@]', '') }} as email_letters,
         phone,
         replace(cast(date_of_birth as {{ dbt.type_string() }}), '-', '') as date_of_birth,
         nullif(lower(trim(address_line)), '') as address_line,
