@@ -344,8 +344,10 @@ M_U_FLOOR = 1e-6
 # the least m of a level that is not an exact match: EM on generated data, where a person's records agree
 # on everything but the few hand-typed ones, would make one digit off in a birth date a veto
 M_FLOOR_FUZZY = 1e-3
-# the least m of "the address differs": people move, and one system keeps the old address
-M_FLOOR_MOVED = {"address_line": 0.05, "postcode": 0.05, "city": 0.05}
+# the least m of "differs" for the address parts: people move and one system keeps the old address (say
+# one pair of a person's records in five), and a move changes street, postcode and city at once: the city,
+# counted a third time, weighs least
+M_FLOOR_MOVED = {"address_line": 0.2, "postcode": 0.2, "city": 0.5}
 
 
 @contextmanager
