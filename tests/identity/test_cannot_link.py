@@ -9,7 +9,9 @@ import pytest
 
 from cdp.build import run_dbt
 from cdp.config import Settings
+from cdp.identity.graph_operation import run_identity_graph
 from cdp.matching.review import decide
+from tests.identity.conftest import components, write_graph
 
 SLICE = [
     "--select",
@@ -123,3 +125,31 @@ def test_cannot_link_splits_a_deterministic_customer_and_keeps_the_split_across_
     run_dbt(warehouse, "run", SLICE, quiet=True)
     rejoined = _customers(warehouse)
     assert rejoined[ANN] == rejoined[BEA] == holder
+
+
+def test_cannot_link_splits_records_that_share_their_strongest_identifier(graph_settings):
+    """Two records with one email (the same mailbox) under a cannot-link: each hangs on its decision's
+    rule identifier, so the email goes with the record seen first and the other record's edge to it is
+    refused with the decision in the reason; no customer holds both rule identifiers."""
+    decision = f"cannot_link:{ANN} {BEA}"
+    nodes = [
+        (1, f"{decision}:{ANN}", decision, 0, 1),
+        (2, f"{decision}:{BEA}", decision, 0, 1),
+        (3, "email:family@mail.nl", "email", 4, 3),
+        (4, "phone:+31612398745", "phone", 8, 3),
+    ]
+    edges = [
+        (1, 3, 4, "2026-01-01"),  # ann's record: email, then phone
+        (1, 4, 8, "2026-01-01"),
+        (2, 3, 4, "2026-02-01"),  # bea's record, seen later: the same email
+    ]
+    write_graph(graph_settings, nodes, edges)
+    run_identity_graph(graph_settings, "g", "nodes", "edges")
+    labels = components(graph_settings)
+    assert labels[f"{decision}:{ANN}"] != labels[f"{decision}:{BEA}"]
+    assert labels["email:family@mail.nl"] == labels["phone:+31612398745"] == labels[f"{decision}:{ANN}"]
+    with duckdb.connect(str(graph_settings.duckdb_path)) as conn:
+        refused = conn.execute(
+            "select from_node_id, to_node_id, rejection_reason from g.edges__edge_status where not is_admitted"
+        ).fetchall()
+    assert refused == [(2, 3, f"would put 2 {decision} values in one customer (limit 1)")]
