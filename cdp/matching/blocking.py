@@ -3,8 +3,8 @@
 Each rule is an equality on one derived key column (`bk_<name>`): a few feature columns joined with `|`
 (null where any part is null). A block is the set of records sharing one key value; a pair is compared when
 one rule puts both in one block. Keys combine a name with a further key (birth date, postcode, email domain,
-city, phone suffix) so that common names do not make huge blocks; a block larger than `max_block` records is
-skipped (its key set to null) and counted. Each rule then adds at most `max_block - 1` partners per record,
+city, phone suffix) so that common names do not make huge blocks; a block of more than `max_block` distinct
+profiles is skipped (its key set to null) and counted. Each rule then adds at most `max_block - 1` partners per record,
 so comparisons grow linearly with N, not as N^2.
 
 The key SQL uses only functions DuckDB and Spark share (concat_ws, least, greatest, substr, a window count),
@@ -75,27 +75,41 @@ def _raw(key: Key) -> str:
     return f"case when {present} then concat_ws('|', {', '.join(key.parts)}) end"
 
 
+def _signature(columns: list[str]) -> str:
+    """One text per distinct profile (all feature columns but the ids)."""
+    features = [c for c in columns if c not in ("unique_id", "source_dataset")]
+    return "concat_ws('|', " + ", ".join(f"coalesce({c}, '')" for c in features) + ")"
+
+
 def keyed_sql(relation: str, columns: list[str], keys: list[Key], max_block: int = MAX_BLOCK) -> str:
-    """`relation`'s `columns` plus one capped key column per key: null where the record's block has more
-    than `max_block` records."""
+    """`relation`'s `columns` plus one capped key column per key: null where the record's block holds more
+    than `max_block` distinct profiles. Identical records (one person's support tickets with the same name
+    and email) count once: they make a block long, not wide, and never grow with N."""
     raw = ",\n    ".join(f"{_raw(k)} as {k.column}" for k in keys)
-    capped = ",\n    ".join(
-        f"case when count(*) over (partition by {k.column}) <= {int(max_block)} then {k.column} end as {k.column}"
+    sizes = "".join(
+        f",\nsize_{k.name} as (select {k.column}, count(distinct profile_signature) as n from raw_keys"
+        f" where {k.column} is not null group by {k.column})"
         for k in keys
     )
+    capped = ",\n    ".join(f"case when size_{k.name}.n <= {int(max_block)} then raw_keys.{k.column} end as {k.column}"
+                            for k in keys)
+    joins = "".join(f"\nleft join size_{k.name} on raw_keys.{k.column} = size_{k.name}.{k.column}" for k in keys)
     cols = ", ".join(columns)
+    selected = ", ".join(f"raw_keys.{c}" for c in columns)
     return (
-        f"with raw_keys as (select {cols},\n    {raw}\n  from {relation})\n"
-        f"select {cols},\n    {capped}\nfrom raw_keys"
+        f"with raw_keys as (select {cols},\n    {raw},\n    {_signature(columns)} as profile_signature\n"
+        f"  from {relation}){sizes}\n"
+        f"select {selected}{',' if keys else ''}\n    {capped}\nfrom raw_keys{joins}"
     )
 
 
-def skipped_sql(relation: str, keys: list[Key], max_block: int = MAX_BLOCK) -> str:
-    """Per key: the blocks skipped for size and the pairs they would have added (one row per key)."""
+def skipped_sql(relation: str, columns: list[str], keys: list[Key], max_block: int = MAX_BLOCK) -> str:
+    """Per key: the blocks skipped for size and the pairs of records they would have added."""
     parts = [
         f"select '{k.name}' as key_name, count(*) as blocks, coalesce(sum(n * (n - 1) / 2), 0) as pairs"
-        f" from (select {_raw(k)} as key_value, count(*) as n from {relation} group by 1) as b"
-        f" where key_value is not null and n > {int(max_block)}"
+        f" from (select {_raw(k)} as key_value, count(*) as n, count(distinct {_signature(columns)}) as profiles"
+        f" from {relation} group by 1) as b"
+        f" where key_value is not null and profiles > {int(max_block)}"
         for k in keys
     ]
     return " union all ".join(parts)

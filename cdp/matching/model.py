@@ -270,7 +270,7 @@ def block(frames: list[pd.DataFrame], max_block: int = blocking.MAX_BLOCK, conn=
     keyed = blocking.keyed_sql("cdp_features", columns, keys, max_block)
     conn.execute(f"create or replace temp table cdp_keyed as {keyed}")
     skipped = {r[0]: (int(r[1]), int(r[2])) for r in
-               conn.execute(blocking.skipped_sql("cdp_features", keys, max_block)).fetchall()} if keys else {}
+               conn.execute(blocking.skipped_sql("cdp_features", columns, keys, max_block)).fetchall()} if keys else {}
     conn.execute("drop table cdp_features")
     count = blocking.comparisons_sql("cdp_keyed", keys, link=len(prepared) > 1)
     comparisons = int(conn.execute(count).fetchall()[0][0])

@@ -70,7 +70,7 @@ def _blocked(spark, df, usable: list[str], max_block: int):
     keyed.createOrReplaceTempView("cdp_match_keyed")
     skipped = {}
     if keys:
-        for row in spark.sql(blocking.skipped_sql("cdp_match_features", keys, max_block)).collect():
+        for row in spark.sql(blocking.skipped_sql("cdp_match_features", columns, keys, max_block)).collect():
             skipped[row["key_name"]] = (int(row["blocks"]), int(row["pairs"]))
     comparisons = int(spark.sql(blocking.comparisons_sql("cdp_match_keyed", keys)).collect()[0][0])
     return keyed, blocking.rules(keys), comparisons, skipped
