@@ -118,7 +118,9 @@ def _misses_by_cause(settings: Settings) -> list[tuple[str, int]]:
                 from read_csv('{truth_csv}', all_varchar = true)
             ),
             features as (
-                select features.source_record_key as record_key, truth.person_id, resolved.customer_id
+                select
+                    features.source_record_key as record_key, truth.person_id, resolved.customer_id,
+                    features.email, features.phone, features.date_of_birth, features.postcode, features.address_line
                 from intermediate.int_match_features as features
                 inner join truth on features.source_record_key = truth.record_key
                 inner join marts.customer_source_records as resolved
@@ -126,7 +128,13 @@ def _misses_by_cause(settings: Settings) -> list[tuple[str, int]]:
                         = resolved.source || '/' || resolved.source_table || '/' || resolved.source_record_id
             ),
             missed as (
-                select l.record_key as record_key_l, r.record_key as record_key_r
+                select
+                    l.record_key as record_key_l,
+                    r.record_key as record_key_r,
+                    (l.email is not null and r.email is not null) or (l.phone is not null and r.phone is not null)
+                    or (l.date_of_birth is not null and r.date_of_birth is not null)
+                    or (l.postcode is not null and r.postcode is not null)
+                    or (l.address_line is not null and r.address_line is not null) as has_evidence
                 from features as l inner join features as r
                     on l.person_id = r.person_id and l.record_key < r.record_key and l.customer_id <> r.customer_id
             )
@@ -135,6 +143,7 @@ def _misses_by_cause(settings: Settings) -> list[tuple[str, int]]:
                     when links.link_status is not null then links.link_status || ': '
                         || coalesce(links.rejection_reason, 'refused in the graph (limits) or not yet built')
                     when candidates.record_key_l is not null then 'scored below the review threshold'
+                    when not missed.has_evidence then 'nothing to compare but name and country'
                     else 'never compared (no blocking rule) or scored below 0.5'
                 end as cause,
                 count(*) as pairs
