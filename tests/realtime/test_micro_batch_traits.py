@@ -84,6 +84,40 @@ def _customer_of_user(settings: Settings, user_id: str) -> str:
     return rows[0][0]
 
 
+def _mergeable_buyer(settings: Settings, customer: str, excluded: set[str]) -> tuple[str, str]:
+    """A customer with orders, an email and identifiers that `customer`'s fit beside within every type's
+    limit (seed identifier_types), so a record linking the two merges them; and that email."""
+    rows = _query(
+        settings,
+        """
+        with counts as (
+            select customer_id, identifier_type, count(*) as n
+            from marts.customer_identities where is_linkable group by all
+        ),
+        over_limit as (
+            select other.customer_id
+            from counts as other
+            inner join reference.identifier_types as types on other.identifier_type = types.identifier_type
+            left join counts as mine on mine.customer_id = ? and mine.identifier_type = other.identifier_type
+            where coalesce(mine.n, 0) + other.n > types.max_per_customer
+        )
+        select traits.customer_id, min(ids.identifier_value)
+        from intermediate.int_customer_order_traits as traits
+        inner join marts.customer_identities as ids
+            on traits.customer_id = ids.customer_id and ids.identifier_type = 'email' and ids.is_linkable
+        where traits.count_orders > 0
+            and traits.customer_id not in (select customer_id from over_limit)
+            and traits.customer_id not in (select unnest(?))
+        group by traits.customer_id
+        order by traits.customer_id
+        limit 1
+        """,
+        [customer, sorted(excluded)],
+    )
+    assert rows, "no buyer to merge with"
+    return rows[0]
+
+
 def _touched(settings: Settings) -> set[str]:
     return {r[0] for r in _query(settings, "select customer_id from intermediate.int_customers_touched")}
 
@@ -131,12 +165,19 @@ def runs(demo_warehouse, tmp_path_factory):
         for table in WRITTEN_TABLES:
             if table in ("intermediate.int_customer_rfm", "intermediate.int_customer_order_traits"):
                 continue  # RFM is rebuilt whole from the order traits: a hole there would move every score
-            # a profile whose RFM scores moved is rewritten too: pick a customer without RFM scores
-            extra = "and rfm_segment = 'no purchases'" if table == "marts.customer_profiles" else ""
+            extra = {
+                # a profile whose RFM scores moved is rewritten too: pick a customer without RFM scores
+                "marts.customer_profiles": "and rfm_segment = 'no purchases'",
+                # recommendations count every customer's pairs of products and purchases: pick a customer
+                # with one product viewed, who adds neither
+                "intermediate.int_customer_product_interactions": "and customer_id in (select customer_id "
+                f"from {table} group by customer_id having count(*) = 1 and not bool_or(is_bought))",
+            }.get(table, "")
             row = con.execute(
                 f"select min(customer_id) from {table} where customer_id not in (select unnest(?)) {extra}",
                 [list(customers.values())],
             ).fetchall()[0][0]
+            assert row is not None, f"no untouched customer to mark in {table}"
             con.execute(f"delete from {table} where customer_id = ?", [row])
             untouched[table] = row
         # and a touched customer's rows: a rewrite must bring them back
@@ -161,14 +202,29 @@ def runs(demo_warehouse, tmp_path_factory):
         ),
     }
 
-    # the lone visitor logs in: their customer id merges into the user's
-    merge_user = users[2]
-    _collect(spool, [_event(100, type="identify", userId=merge_user, anonymousId=LONE_ANONYMOUS_ID)])
+    # the lone visitor logs in: their customer id merges into the user's; and another user gives the email
+    # of a buyer the graph kept apart, so two buyers merge: every buyer's RFM quintile may move
+    merge_user, buyer_user = users[2], users[3]
+    buyer, buyer_email = _mergeable_buyer(settings, customers[buyer_user], {*customers.values(), *untouched.values()})
+    _collect(
+        spool,
+        [
+            _event(100, type="identify", userId=merge_user, anonymousId=LONE_ANONYMOUS_ID),
+            _event(101, type="identify", userId=buyer_user, traits={"email": buyer_email}),
+        ],
+    )
+    scores = (
+        "select customer_id, rfm_recency_score, rfm_frequency_score, rfm_monetary_score"
+        " from intermediate.int_customer_rfm"
+    )
+    rfm_before = set(_query(settings, scores))
     second = load_batch(settings, spool, build=True, builder=builder)
+    rfm_moved = {row[0] for row in set(_query(settings, scores)) - rfm_before}
     history = _query(
         settings,
-        "select old_customer_id, customer_id, change_type from marts.customer_id_history where old_customer_id = ?",
-        [lone],
+        "select old_customer_id, customer_id, change_type from marts.customer_id_history "
+        "where old_customer_id in (?, ?, ?) order by 1",
+        [lone, buyer, customers[buyer_user]],
     )
     after_second = {"touched": _touched(settings), "ids": {t: _ids(settings, t) for t in WRITTEN_TABLES}}
 
@@ -185,6 +241,8 @@ def runs(demo_warehouse, tmp_path_factory):
         "untouched": untouched,
         "lone": lone,
         "merge_user": merge_user,
+        "buyers": (customers[buyer_user], buyer),
+        "rfm_moved": rfm_moved,
         "results": (first, second),
         "after_first": after_first,
         "after_second": after_second,
@@ -218,25 +276,36 @@ def test_untouched_customers_rows_are_not_rewritten_and_touched_ones_are(runs):
 
 def test_a_merge_through_the_new_link_removes_the_merged_away_id(runs):
     lone, survivor = runs["lone"], runs["customers"][runs["merge_user"]]
-    assert runs["history"] == [(lone, survivor, "merge")]
-    assert runs["after_second"]["touched"] == {lone, survivor}
+    buyers = set(runs["buyers"])
+    history = {old: (new, change) for old, new, change in runs["history"]}
+    assert history[lone] == (survivor, "merge")
+    # the two buyers merged: one id survives, the other is gone
+    (gone_buyer,) = buyers & set(history)
+    (kept_buyer,) = buyers - {gone_buyer}
+    assert history[gone_buyer] == (kept_buyer, "merge")
+    assert runs["after_second"]["touched"] == {lone, survivor, *buyers}
     assert lone in runs["after_first"]["ids"]["marts.customer_profiles"]
     for table, ids in runs["after_second"]["ids"].items():
         assert lone not in ids, table
-    assert survivor in runs["after_second"]["ids"]["marts.customer_profiles"]
+        assert gone_buyer not in ids, table
+    assert {survivor, kept_buyer} <= runs["after_second"]["ids"]["marts.customer_profiles"]
+    assert kept_buyer in runs["after_second"]["ids"]["intermediate.int_customer_order_traits"]
 
 
 @pytest.mark.parametrize("table", PER_CUSTOMER_TABLES, ids=[t.split(".")[1] for t in PER_CUSTOMER_TABLES])
 def test_micro_batch_tables_equal_a_whole_build(runs, table):
     settings = runs["settings"]
     name = table.split(".")[1]
-    # the rows deleted on purpose above (an untouched customer) are the only expected difference
+    # the rows deleted on purpose above (untouched customers) are the only expected difference, there and
+    # downstream: a profile whose RFM scores the buyers' merge moved is rewritten from those tables
     skip = runs["untouched"].get(table, "")
+    tampered = sorted(runs["untouched"].values())
     for left, right in [(f"micro_batch_result.{name}", table), (table, f"micro_batch_result.{name}")]:
         extra = _query(
             settings,
-            f"select * from (select * from {left} except all select * from {right}) where customer_id <> ? limit 5",
-            [skip],
+            f"select * from (select * from {left} except all select * from {right}) "
+            "where customer_id not in (select unnest(?)) limit 5",
+            [tampered],
         )
         assert extra == [], f"{left} has rows {right} has not: {extra}"
     if skip:  # the whole build has that customer again
@@ -244,10 +313,10 @@ def test_micro_batch_tables_equal_a_whole_build(runs, table):
 
 
 def test_recommendations_of_touched_customers_equal_a_whole_build(runs):
-    # the second batch (an identify, no product) left every interaction as it was, so the lists of both
-    # batches' customers were computed from the co-occurrences a whole build sees
+    # the last batch's customers were scored against the co-occurrences a whole build of the same data sees
+    # (the first batch's were not: the buyers' merge in the second moved interactions)
     settings = runs["settings"]
-    touched = sorted(runs["after_first"]["touched"] | runs["after_second"]["touched"])
+    touched = sorted(runs["after_second"]["touched"])
     kept = "micro_batch_result.customer_product_recommendations"
     for left, right in [(kept, RECOMMENDATIONS), (RECOMMENDATIONS, kept)]:
         extra = _query(
@@ -260,4 +329,9 @@ def test_recommendations_of_touched_customers_equal_a_whole_build(runs):
     listed = _query(
         settings, f"select count(distinct customer_id) from {kept} where customer_id in (select unnest(?))", [touched]
     )
-    assert listed[0][0] == len(touched) - 1  # all but the id merged away
+    assert listed[0][0] == len(touched) - 2  # all but the ids merged away
+
+
+def test_the_buyers_merge_moved_other_customers_rfm_scores(runs):
+    # what makes customer_profiles rewrite customers the batch did not touch (compared above)
+    assert len(runs["rfm_moved"] - runs["after_second"]["touched"]) > 0
