@@ -236,11 +236,13 @@ def main() -> None:
             )
             _, node_ids, labels = scipy_bound(settings.duckdb_path)
             with duckdb.connect(str(settings.duckdb_path)) as conn:
-                ((mode, total, resolved),) = conn.execute("select * from g.edges__incremental").fetchall()
+                ((mode, total, resolved, detection),) = conn.execute(
+                    "select mode, nodes_total, nodes_resolved, change_detection from g.edges__incremental"
+                ).fetchall()
                 mismatches = partition_mismatches(conn, node_ids, labels)
             print(f"incremental run, {added:,} new identifiers ({args.new_share:.0%}):")
             print(
-                f"  time ({mode}):                   {incremental_seconds:8.1f} s"
+                f"  time ({mode}, {detection}):  {incremental_seconds:8.1f} s"
                 f"  ({incremental_run_seconds:.1f} s with start-up)"
             )
             print(f"  share of the full run:            {incremental_seconds / sql_seconds:8.1%}  (target <= 5%)")

@@ -34,9 +34,44 @@
             and 'component_id' in (adapter.get_columns_in_relation(state_nodes) | map(attribute='name') | list)
             and 'first_observed_at' in (adapter.get_columns_in_relation(edge_status) | map(attribute='name') | list) -%}
         {%- set is_incremental_run = wanted and has_state and not flags.FULL_REFRESH -%}
+        {%- set watermark = cdp.identity_work_relation(work, 'watermark') -%}
+        {%- set changes = cdp.identity_work_relation(work, 'changes') -%}
+        {%- set detection = 'none' -%}
+        {%- set proven = {'totals': false, 'edges': false, 'nodes': false} -%}
         {%- if is_incremental_run -%}
             {%- set dirty = cdp.identity_work_relation(work, 'dirty') -%}
             {%- set affected = cdp.identity_work_relation(work, 'affected') -%}
+            {%- set new_edges = cdp.identity_work_relation(work, 'new_edges') -%}
+            {%- if adapter.get_relation(watermark.database, watermark.schema, watermark.identifier) is not none -%}
+                {%- do cdp.identity_create_table(new_edges,
+                    cdp.resolve_identity_graph_new_edges(edges, watermark)) -%}
+                {%- do cdp.identity_create_table(changes,
+                    cdp.resolve_identity_graph_changes(nodes, edges, state_nodes, new_edges, watermark)) -%}
+                {%- set proof = run_query("select edges_appended, nodes_unchanged from " ~ changes).rows[0] -%}
+                {%- do proven.update({'totals': true, 'edges': proof[0], 'nodes': proof[1]}) -%}
+                {#- until this run ends, no watermark: a run that fails half-way leaves the next one the full compare -#}
+                {%- do adapter.drop_relation(watermark) -%}
+            {%- endif -%}
+            {%- set changed_nodes_sql = "
+                select coalesce(nodes.node_id, state.node_id) as node_id
+                from " ~ nodes ~ " as nodes
+                full outer join " ~ state_nodes ~ " as state on nodes.node_id = state.node_id
+                where nodes.node_id is null
+                    or state.node_id is null
+                    or nodes.node_type <> state.node_type
+                    or nodes.priority <> state.priority
+                    or nodes.max_per_customer <> state.max_per_customer" -%}
+            {%- if proven.edges -%}
+                {#- only new edge rows (and so only their ends) can have changed anything; with the nodes
+                    proven unchanged besides those ends, the whole tables are never compared -#}
+                {%- set detection = 'change set' if proven.nodes else 'change set, node compare' -%}
+                {%- do cdp.identity_create_table(dirty, "
+                    select from_node_id as node_id from " ~ new_edges ~ "
+                    union
+                    select to_node_id as node_id from " ~ new_edges
+                    ~ ("" if proven.nodes else " union " ~ changed_nodes_sql)) -%}
+            {%- else -%}
+            {%- set detection = 'full compare' -%}
             {%- do cdp.identity_create_table(dirty, "
                 with current_edges as (
                     select from_node_id, to_node_id, tier, min(observed_at) as first_observed_at
@@ -59,21 +94,14 @@
                             or (current_edges.first_observed_at is null and state.first_observed_at is null)
                         )
                 ),
-                changed_nodes as (
-                    select coalesce(nodes.node_id, state.node_id) as node_id
-                    from " ~ nodes ~ " as nodes
-                    full outer join " ~ state_nodes ~ " as state on nodes.node_id = state.node_id
-                    where nodes.node_id is null
-                        or state.node_id is null
-                        or nodes.node_type <> state.node_type
-                        or nodes.priority <> state.priority
-                        or nodes.max_per_customer <> state.max_per_customer
+                changed_nodes as (" ~ changed_nodes_sql ~ "
                 )
                 select from_node_id as node_id from changed_edges
                 union
                 select to_node_id as node_id from changed_edges
                 union
                 select node_id from changed_nodes") -%}
+            {%- endif -%}
             {#- the dirty nodes (gone ones included: their rows go) and every node of their super-components -#}
             {%- do cdp.identity_create_table(affected, "
                 with dirty_supers as (
@@ -91,7 +119,9 @@
             {%- do cdp.identity_create_table(sub_nodes, "
                 select nodes.* from " ~ nodes ~ " as nodes
                 inner join " ~ affected ~ " as affected on nodes.node_id = affected.node_id") -%}
-            {%- set counts = run_query("select (select count(*) from " ~ nodes ~ "), (select count(*) from "
+            {%- set counts = run_query("select ("
+                ~ ("select nodes_count from " ~ changes if proven.totals else "select count(*) from " ~ nodes)
+                ~ "), (select count(*) from "
                 ~ sub_nodes ~ "), (select count(*) from " ~ affected ~ ")").rows[0] -%}
             {%- if counts[2] > 0 -%}
                 {#- an edge from an affected node ends at one too: it is new (both ends dirty) or old (one super) -#}
@@ -111,10 +141,10 @@
                 {%- do cdp.identity_create_table(rounds, "select 0 as tier, 0 as rounds") -%}
             {%- endif -%}
             {%- set mode = 'incremental' -%}
-            {%- do cdp.identity_drop_tables([dirty, affected, sub_nodes]) -%}
+            {%- do cdp.identity_drop_tables([dirty, affected, sub_nodes, new_edges]) -%}
         {%- else -%}
-            {#- drop the state of older versions of this macro, if any -#}
-            {%- for name in ['state_edges', 'keyed_edges'] -%}
+            {#- drop the state of older versions of this macro, if any, and the watermark until the run ends -#}
+            {%- for name in ['state_edges', 'keyed_edges', 'watermark', 'changes'] -%}
                 {%- do adapter.drop_relation(cdp.identity_work_relation(work, name)) -%}
             {%- endfor -%}
             {%- do cdp.resolve_identity_subgraph(nodes, edges, work, max_rounds) -%}
@@ -131,8 +161,139 @@
             {%- do run_query(create_view_as(labels.incorporate(type='view'),
                 "select node_id, component_id from " ~ state_nodes)) -%}
         {%- endif -%}
+        {#- the next run's watermark: the totals of the tables this run read (`changes` has them when it ran) -#}
+        {%- if not proven.totals -%}
+            {%- do cdp.identity_create_table(watermark, cdp.resolve_identity_graph_totals(nodes, edges)) -%}
+        {%- else -%}
+            {%- do cdp.identity_create_table(watermark, "
+                select state_version, nodes_count, nodes_checksum, edges_count, edges_checksum, max_observed_at
+                from " ~ changes) -%}
+        {%- endif -%}
         {%- set stats = cdp.identity_work_relation(work, 'incremental') -%}
         {%- do cdp.identity_create_table(stats, "select '" ~ mode ~ "' as mode, cast(" ~ counts[0]
-            ~ " as bigint) as nodes_total, cast(" ~ counts[1] ~ " as bigint) as nodes_resolved") -%}
+            ~ " as bigint) as nodes_total, cast(" ~ counts[1] ~ " as bigint) as nodes_resolved, '"
+            ~ detection ~ "' as change_detection") -%}
+        {%- do adapter.drop_relation(changes) -%}
     {%- endif -%}
 {% endmacro %}
+
+{#- Returns the select of the edge rows (from_node_id, to_node_id) seen after the last run's watermark: all
+    of them when the last run saw no timestamp. -#}
+{% macro resolve_identity_graph_new_edges(edges, watermark) -%}
+    select edges.from_node_id, edges.to_node_id
+    from {{ edges }} as edges
+    where {{ cdp.resolve_identity_graph_is_new('edges.observed_at', watermark) }}
+{%- endmacro %}
+
+{#- Returns a boolean expression, never null: the timestamp `column` is after the watermark's
+    max_observed_at (every row is new after a run that saw none; a row without a timestamp is old). -#}
+{% macro resolve_identity_graph_is_new(column, watermark) -%}
+    {%- set last_seen = "(select max_observed_at from " ~ watermark ~ " where state_version = 1)" -%}
+    ({{ last_seen }} is null or coalesce({{ column }} > {{ last_seen }}, false))
+{%- endmacro %}
+
+{#- Returns the select of one row: the totals of `nodes` and `edges` a watermark keeps (state_version,
+    nodes_count, nodes_checksum, edges_count, edges_checksum, max_observed_at). -#}
+{% macro resolve_identity_graph_totals(nodes, edges) -%}
+    select
+        1 as state_version,
+        node_totals.nodes_count,
+        node_totals.nodes_checksum,
+        edge_totals.edges_count,
+        edge_totals.edges_checksum,
+        edge_totals.max_observed_at
+    from (
+        select
+            count(*) as nodes_count,
+            {{ cdp.identity_checksum(cdp.resolve_identity_graph_node_columns('nodes')) }} as nodes_checksum
+        from {{ nodes }} as nodes
+    ) as node_totals
+    cross join (
+        select
+            count(*) as edges_count,
+            {{ cdp.identity_checksum(cdp.resolve_identity_graph_edge_columns('edges')) }} as edges_checksum,
+            max(edges.observed_at) as max_observed_at
+        from {{ edges }} as edges
+    ) as edge_totals
+{%- endmacro %}
+
+{#- Returns the select of one row: the new totals (as resolve_identity_graph_totals), and two proofs against
+    the last run's watermark. `edges_appended`: the edge rows up to the watermark are, in count and
+    checksum, the rows the last run saw, so every change is a row after it (`new_edges`); a deleted, edited
+    or late row (observed before the watermark) makes it false. `nodes_unchanged`: the nodes besides the
+    ends of the new edges are, in count and checksum, the state's nodes besides those ends (new, gone or
+    changed nodes elsewhere make it false). One scan of each table; the ends are joined, not the tables. -#}
+{% macro resolve_identity_graph_changes(nodes, edges, state_nodes, new_edges, watermark) -%}
+    {%- set edge_columns = cdp.resolve_identity_graph_edge_columns('edges') -%}
+    {%- set is_new = cdp.resolve_identity_graph_is_new('edges.observed_at', watermark) -%}
+    with last_run as (
+        select * from {{ watermark }} where state_version = 1
+    ),
+    edge_totals as (
+        select
+            count(*) as edges_count,
+            sum(case when {{ is_new }} then 0 else 1 end) as old_edges_count,
+            {{ cdp.identity_checksum(edge_columns, "not " ~ is_new) }} as old_edges_checksum,
+            {{ cdp.identity_checksum(edge_columns) }} as edges_checksum,
+            max(edges.observed_at) as max_observed_at
+        from {{ edges }} as edges
+    ),
+    new_ends as (
+        select from_node_id as node_id from {{ new_edges }}
+        union
+        select to_node_id as node_id from {{ new_edges }}
+    ),
+    node_totals as (
+        select
+            count(*) as nodes_count,
+            {{ cdp.identity_checksum(cdp.resolve_identity_graph_node_columns('nodes')) }} as nodes_checksum
+        from {{ nodes }} as nodes
+    ),
+    new_end_nodes as (
+        select
+            count(*) as nodes_count,
+            {{ cdp.identity_checksum(cdp.resolve_identity_graph_node_columns('nodes')) }} as nodes_checksum
+        from {{ nodes }} as nodes
+        inner join new_ends on nodes.node_id = new_ends.node_id
+    ),
+    new_end_state as (
+        select
+            count(*) as nodes_count,
+            {{ cdp.identity_checksum(cdp.resolve_identity_graph_node_columns('state')) }} as nodes_checksum
+        from {{ state_nodes }} as state
+        inner join new_ends on state.node_id = new_ends.node_id
+    )
+    select
+        1 as state_version,
+        node_totals.nodes_count,
+        node_totals.nodes_checksum,
+        edge_totals.edges_count,
+        edge_totals.edges_checksum,
+        edge_totals.max_observed_at,
+        coalesce(
+            last_run.edges_count = edge_totals.old_edges_count
+            and last_run.edges_checksum = edge_totals.old_edges_checksum,
+            false
+        ) as edges_appended,
+        coalesce(
+            last_run.nodes_count + new_end_nodes.nodes_count = node_totals.nodes_count + new_end_state.nodes_count
+            and last_run.nodes_checksum + new_end_nodes.nodes_checksum
+            = node_totals.nodes_checksum + new_end_state.nodes_checksum,
+            false
+        ) as nodes_unchanged
+    from edge_totals
+    cross join node_totals
+    cross join new_end_nodes
+    cross join new_end_state
+    left join last_run on 1 = 1
+{%- endmacro %}
+
+{#- Returns the columns of a node that decide the graph (its id and what limits it), qualified by `alias`. -#}
+{% macro resolve_identity_graph_node_columns(alias) -%}
+    {{ return([alias ~ '.node_id', alias ~ '.node_type', alias ~ '.priority', alias ~ '.max_per_customer']) }}
+{%- endmacro %}
+
+{#- Returns the columns of an edge row that decide the graph, qualified by `alias`. -#}
+{% macro resolve_identity_graph_edge_columns(alias) -%}
+    {{ return([alias ~ '.from_node_id', alias ~ '.to_node_id', alias ~ '.tier', alias ~ '.observed_at']) }}
+{%- endmacro %}

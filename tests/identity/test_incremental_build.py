@@ -19,7 +19,9 @@ def _identity(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], set[froze
     groups: dict[int, set[str]] = {}
     for key, component in con.execute("select node_key, component_id from intermediate.int_identity_graph").fetchall():
         groups.setdefault(component, set()).add(key)
-    stats = con.execute("select * from intermediate.int_identity_graph__incremental").fetchone()
+    stats = con.execute(
+        "select mode, nodes_total, nodes_resolved from intermediate.int_identity_graph__incremental"
+    ).fetchone()
     return customers, {frozenset(g) for g in groups.values()}, stats
 
 

@@ -71,7 +71,9 @@ def _result(settings: Settings) -> tuple[set[frozenset[str]], dict[tuple[str, st
             "select count(*) from g.edges__labels as l where component_id <> "
             "(select min(node_id) from g.edges__labels as m where m.component_id = l.component_id)"
         ).fetchone()[0]
-        mode, total, resolved = conn.execute("select * from g.edges__incremental").fetchone()
+        mode, total, resolved = conn.execute(
+            "select mode, nodes_total, nodes_resolved from g.edges__incremental"
+        ).fetchone()
     assert labels_are_minimum == 0
     return {frozenset(g) for g in groups.values()}, status, mode, resolved
 

@@ -36,7 +36,9 @@ def _state(settings: Settings) -> dict:
         labelled, nodes = conn.execute(
             "select (select count(*) from g.edges__labels), (select count(*) from g.nodes)"
         ).fetchall()[0]
-        mode, _, resolved = conn.execute("select * from g.edges__incremental").fetchall()[0]
+        mode, resolved, detection = conn.execute(
+            "select mode, nodes_resolved, change_detection from g.edges__incremental"
+        ).fetchall()[0]
         tiers = {tier for (tier,) in conn.execute("select tier from g.edges__rounds").fetchall()}
     assert labelled == nodes, "every node has exactly one label"
     return {
@@ -44,6 +46,7 @@ def _state(settings: Settings) -> dict:
         "status": status,
         "mode": mode,
         "resolved": resolved,
+        "detection": detection,
         "tiers": tiers,
     }
 
