@@ -108,15 +108,32 @@ candidate_contributions as (
 
 ),
 
+-- the reason is the product that contributed most; ties go to the lowest sku, so every build names the same one
+candidate_contributions_ranked as (
+
+    select
+        customer_id,
+        sku,
+        because_of_sku,
+        contribution,
+        sum(contribution) over (partition by customer_id, sku) as score,
+        row_number() over (
+            partition by customer_id, sku
+            order by contribution desc, because_of_sku asc
+        ) as contribution_rank
+    from candidate_contributions
+
+),
+
 candidates as (
 
     select
         customer_id,
         sku,
-        sum(contribution) as score,
-        max_by(because_of_sku, contribution) as because_of_sku
-    from candidate_contributions
-    group by customer_id, sku
+        score,
+        because_of_sku
+    from candidate_contributions_ranked
+    where contribution_rank = 1
 
 ),
 
