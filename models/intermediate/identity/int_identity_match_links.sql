@@ -4,7 +4,10 @@
     (between the review and accept thresholds: identity_review_queue) or `rejected` with the reason.
     Guards, in order: a cannot-link decision; two records anchored by different strong ids of one type
     (two CRM contacts, two emails, two accounts: records their own systems keep apart) need
-    var('identity_match_strict'); a record may absorb several
+    var('identity_match_strict'); two records whose first names cannot be one person's (not equal, not a
+    typo under var identity_name_veto_edits edits, not a prefix, not swapped with the surname, not a pair of
+    seed first_name_nicknames) are a household, not a person: members share street, postcode and landline,
+    which Fellegi-Sunter counts as independent evidence; a record may absorb several
     links only where its partners also match each other (no chaining through one weak member), else it
     keeps its best link. A must-link decision is accepted whatever the score. -#}
 
@@ -37,6 +40,21 @@ nodes as (
 identifier_types as (
 
     select * from {{ ref('identifier_types') }}
+
+),
+
+features as (
+
+    select * from {{ ref('int_match_features') }}
+
+),
+
+nicknames as (
+
+    select
+        lower(first_name) as first_name,
+        lower(nickname) as nickname
+    from {{ ref('first_name_nicknames') }}
 
 ),
 
@@ -78,6 +96,38 @@ pairs as (
     where
         candidates.match_probability >= {{ var('identity_match_review', 0.8) }}
         or decided.review_decision is not null
+
+),
+
+-- can the two first names be one person's? (a name never links records, but it may keep them apart)
+pair_first_names as (
+
+    select
+        pairs.record_key_l,
+        pairs.record_key_r,
+        left_features.first_name is null
+        or right_features.first_name is null
+        or levenshtein(left_features.first_name, right_features.first_name)
+        < {{ var('identity_name_veto_edits', 3) }}
+        or substr(left_features.first_name, 1, length(right_features.first_name)) = right_features.first_name
+        or substr(right_features.first_name, 1, length(left_features.first_name)) = left_features.first_name
+        or left_features.first_name = right_features.last_name
+        or right_features.first_name = left_features.last_name
+        or nicknames_left.first_name is not null
+        or nicknames_right.first_name is not null as is_first_name_compatible
+    from pairs
+    left join features as left_features
+        on pairs.record_key_l = left_features.source_record_key
+    left join features as right_features
+        on pairs.record_key_r = right_features.source_record_key
+    left join nicknames as nicknames_left
+        on
+        left_features.first_name = nicknames_left.first_name
+        and right_features.first_name = nicknames_left.nickname
+    left join nicknames as nicknames_right
+        on
+        right_features.first_name = nicknames_right.first_name
+        and left_features.first_name = nicknames_right.nickname
 
 ),
 
@@ -133,6 +183,8 @@ anchored as (
             when pairs.review_decision = 'must_link' then null
             when left_anchors.node_id is null or right_anchors.node_id is null then 'record not in the identity graph'
             when pairs.match_probability < {{ var('identity_match_accept', 0.99) }} then null
+            when not pair_first_names.is_first_name_compatible
+                then 'first names cannot be one person (a household sharing address or phone?)'
             when
                 left_anchors.is_strongly_anchored and right_anchors.is_strongly_anchored
                 and left_anchors.anchor_type = right_anchors.anchor_type
@@ -151,6 +203,10 @@ anchored as (
         on pairs.record_key_l = left_anchors.source_record_key
     left join record_anchors as right_anchors
         on pairs.record_key_r = right_anchors.source_record_key
+    left join pair_first_names
+        on
+        pairs.record_key_l = pair_first_names.record_key_l
+        and pairs.record_key_r = pair_first_names.record_key_r
 
 ),
 
