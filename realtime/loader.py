@@ -225,6 +225,8 @@ def serve_load(
     tail = SpoolTail(spool_dir, store_path(settings)) if publish else None
     stop = threading.Event()
     with warehouse_lock(settings.duckdb_path, "cdp serve load"), _background(tail, stop):
+        if build:
+            builder.prepare()  # both parses now, not in the first micro-batch's seconds
         done = 0
         while batches is None or done < batches:
             started = time.monotonic()
