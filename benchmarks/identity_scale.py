@@ -246,7 +246,7 @@ def main() -> None:
                 f"  ({incremental_run_seconds:.1f} s with start-up)"
             )
             print(f"  share of the full run:            {incremental_seconds / sql_seconds:8.1%}  (target <= 5%)")
-            print(f"  share in CPU seconds:             {incremental_cpu / sql_cpu:8.1%}  ({incremental_cpu:.1f} s)")
+            print(f"  share in CPU seconds:             {incremental_cpu / sql_cpu:8.1%}  ({incremental_cpu:.2f} s)")
             print(f"  nodes resolved again:             {resolved:,} of {total:,}")
             print(f"  components equal scipy's:         {'yes' if mismatches == 0 else f'NO ({mismatches} differ)'}")
 

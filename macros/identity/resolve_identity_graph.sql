@@ -38,17 +38,32 @@
         {%- set changes = cdp.identity_work_relation(work, 'changes') -%}
         {%- set detection = 'none' -%}
         {%- set proven = {'totals': false, 'edges': false, 'nodes': false} -%}
+        {%- set work_tables = [changes] -%}
         {%- if is_incremental_run -%}
             {%- set dirty = cdp.identity_work_relation(work, 'dirty') -%}
             {%- set affected = cdp.identity_work_relation(work, 'affected') -%}
             {%- set new_edges = cdp.identity_work_relation(work, 'new_edges') -%}
+            {%- set new_end_state = cdp.identity_work_relation(work, 'new_end_state') -%}
             {%- if adapter.get_relation(watermark.database, watermark.schema, watermark.identifier) is not none -%}
-                {%- do cdp.identity_create_table(new_edges,
-                    cdp.resolve_identity_graph_new_edges(edges, watermark)) -%}
-                {%- do cdp.identity_create_table(changes,
-                    cdp.resolve_identity_graph_changes(nodes, edges, state_nodes, new_edges, watermark)) -%}
-                {%- set proof = run_query("select edges_appended, nodes_unchanged from " ~ changes).rows[0] -%}
-                {%- do proven.update({'totals': true, 'edges': proof[0], 'nodes': proof[1]}) -%}
+                {%- set last_run = run_query("select count(*), max(cast(max_observed_at as " ~ dbt.type_string()
+                    ~ ")) from " ~ watermark ~ " where state_version = 1").rows[0] -%}
+                {%- if last_run[0] == 1 -%}
+                    {%- do cdp.identity_create_table(new_edges,
+                        cdp.resolve_identity_graph_new_edges(edges, last_run[1])) -%}
+                    {#- the state's rows of the new edges' ends: their super-components are redone -#}
+                    {%- do cdp.identity_create_table(new_end_state, "
+                        select state.*
+                        from " ~ state_nodes ~ " as state
+                        inner join (
+                            select from_node_id as node_id from " ~ new_edges ~ "
+                            union
+                            select to_node_id as node_id from " ~ new_edges ~ "
+                        ) as new_ends on state.node_id = new_ends.node_id") -%}
+                    {%- do cdp.identity_create_table(changes,
+                        cdp.resolve_identity_graph_changes(nodes, edges, new_end_state, new_edges, watermark)) -%}
+                    {%- set proof = run_query("select edges_appended, nodes_unchanged from " ~ changes).rows[0] -%}
+                    {%- do proven.update({'totals': true, 'edges': proof[0], 'nodes': proof[1]}) -%}
+                {%- endif -%}
                 {#- until this run ends, no watermark: a run that fails half-way leaves the next one the full compare -#}
                 {%- do adapter.drop_relation(watermark) -%}
             {%- endif -%}
@@ -61,15 +76,22 @@
                     or nodes.node_type <> state.node_type
                     or nodes.priority <> state.priority
                     or nodes.max_per_customer <> state.max_per_customer" -%}
-            {%- if proven.edges -%}
-                {#- only new edge rows (and so only their ends) can have changed anything; with the nodes
-                    proven unchanged besides those ends, the whole tables are never compared -#}
-                {%- set detection = 'change set' if proven.nodes else 'change set, node compare' -%}
-                {%- do cdp.identity_create_table(dirty, "
-                    select from_node_id as node_id from " ~ new_edges ~ "
-                    union
-                    select to_node_id as node_id from " ~ new_edges
-                    ~ ("" if proven.nodes else " union " ~ changed_nodes_sql)) -%}
+            {%- set new_ends_sql = "select from_node_id as node_id from " ~ new_edges ~ "
+                union
+                select to_node_id as node_id from " ~ new_edges -%}
+            {%- set dirty_supers_sql = "
+                select distinct state.super_id
+                from " ~ state_nodes ~ " as state
+                inner join " ~ dirty ~ " as dirty on state.node_id = dirty.node_id" -%}
+            {%- if proven.edges and proven.nodes -%}
+                {#- only new edge rows (and so only their ends) can have changed anything: the whole tables
+                    are never compared -#}
+                {%- set detection = 'change set' -%}
+                {%- set dirty = "(" ~ new_ends_sql ~ ")" -%}
+                {%- set dirty_supers_sql = "select distinct super_id from " ~ new_end_state -%}
+            {%- elif proven.edges -%}
+                {%- set detection = 'change set, node compare' -%}
+                {%- do cdp.identity_create_table(dirty, new_ends_sql ~ " union " ~ changed_nodes_sql) -%}
             {%- else -%}
             {%- set detection = 'full compare' -%}
             {%- do cdp.identity_create_table(dirty, "
@@ -104,20 +126,19 @@
             {%- endif -%}
             {#- the dirty nodes (gone ones included: their rows go) and every node of their super-components -#}
             {%- do cdp.identity_create_table(affected, "
-                with dirty_supers as (
-                    select distinct state.super_id
-                    from " ~ state_nodes ~ " as state
-                    inner join " ~ dirty ~ " as dirty on state.node_id = dirty.node_id
+                with dirty_supers as (" ~ dirty_supers_sql ~ "
                 )
-                select node_id from " ~ dirty ~ "
+                select dirty.node_id from " ~ dirty ~ " as dirty
                 union
                 select state.node_id
                 from " ~ state_nodes ~ " as state
                 inner join dirty_supers on state.super_id = dirty_supers.super_id") -%}
             {%- set sub_nodes = cdp.identity_work_relation(work, 'sub_nodes') -%}
             {%- set sub_edges = cdp.identity_work_relation(work, 'sub_edges') -%}
+            {#- only the columns the resolution reads: the models' tables carry keys and provenance as text -#}
             {%- do cdp.identity_create_table(sub_nodes, "
-                select nodes.* from " ~ nodes ~ " as nodes
+                select " ~ cdp.resolve_identity_graph_node_columns('nodes') | join(', ') ~ "
+                from " ~ nodes ~ " as nodes
                 inner join " ~ affected ~ " as affected on nodes.node_id = affected.node_id") -%}
             {%- set counts = run_query("select ("
                 ~ ("select nodes_count from " ~ changes if proven.totals else "select count(*) from " ~ nodes)
@@ -126,22 +147,25 @@
             {%- if counts[2] > 0 -%}
                 {#- an edge from an affected node ends at one too: it is new (both ends dirty) or old (one super) -#}
                 {%- do cdp.identity_create_table(sub_edges, "
-                    select edges.* from " ~ edges ~ " as edges
+                    select " ~ cdp.resolve_identity_graph_edge_columns('edges') | join(', ') ~ "
+                    from " ~ edges ~ " as edges
                     inner join " ~ affected ~ " as affected on edges.from_node_id = affected.node_id") -%}
-                {%- do cdp.resolve_identity_subgraph(sub_nodes, sub_edges, work, max_rounds, 'sub_') -%}
+                {#- a small part converges in a few rounds over all of it: no setting finished parts aside -#}
+                {%- do cdp.resolve_identity_subgraph(sub_nodes, sub_edges, work, max_rounds, 'sub_', 50000) -%}
                 {#- every other node keeps its component and every other edge its status -#}
                 {%- set sub_status = cdp.identity_work_relation(work, 'sub_edge_status') -%}
                 {%- set sub_state = cdp.identity_work_relation(work, 'sub_state_nodes') -%}
                 {%- do cdp.identity_replace_rows(edge_status, 'from_node_id', affected, sub_status) -%}
                 {%- do cdp.identity_replace_rows(state_nodes, 'node_id', affected, sub_state) -%}
-                {%- do adapter.drop_relation(rounds) -%}
-                {%- do adapter.rename_relation(cdp.identity_work_relation(work, 'sub_rounds'), rounds) -%}
-                {%- do cdp.identity_drop_tables([sub_edges, sub_status, sub_state]) -%}
+                {%- set sub_rounds = cdp.identity_work_relation(work, 'sub_rounds') -%}
+                {%- do cdp.identity_create_table(rounds, "select tier, rounds from " ~ sub_rounds) -%}
+                {%- do work_tables.extend([sub_edges, sub_status, sub_state, sub_rounds]) -%}
             {%- else -%}
                 {%- do cdp.identity_create_table(rounds, "select 0 as tier, 0 as rounds") -%}
             {%- endif -%}
             {%- set mode = 'incremental' -%}
-            {%- do cdp.identity_drop_tables([dirty, affected, sub_nodes, new_edges]) -%}
+            {%- do work_tables.extend([cdp.identity_work_relation(work, 'dirty'), affected, sub_nodes, new_edges,
+                new_end_state]) -%}
         {%- else -%}
             {#- drop the state of older versions of this macro, if any, and the watermark until the run ends -#}
             {%- for name in ['state_edges', 'keyed_edges', 'watermark', 'changes'] -%}
@@ -173,23 +197,20 @@
         {%- do cdp.identity_create_table(stats, "select '" ~ mode ~ "' as mode, cast(" ~ counts[0]
             ~ " as bigint) as nodes_total, cast(" ~ counts[1] ~ " as bigint) as nodes_resolved, '"
             ~ detection ~ "' as change_detection") -%}
-        {%- do adapter.drop_relation(changes) -%}
+        {%- do cdp.identity_drop_tables(work_tables) -%}
     {%- endif -%}
 {% endmacro %}
 
-{#- Returns the select of the edge rows (from_node_id, to_node_id) seen after the last run's watermark: all
-    of them when the last run saw no timestamp. -#}
-{% macro resolve_identity_graph_new_edges(edges, watermark) -%}
-    select edges.from_node_id, edges.to_node_id
+{#- Returns the select of the edge rows (the columns that decide the graph) observed after `last_seen` (the
+    last run's latest observed_at, as text): all of them when the last run saw none. A literal, so a scan
+    skips the row groups whose timestamps all lie before it. Which rows it picks only decides how much is
+    redone: resolve_identity_graph_changes proves the rest unchanged or the run falls back. -#}
+{% macro resolve_identity_graph_new_edges(edges, last_seen) -%}
+    select {{ cdp.resolve_identity_graph_edge_columns('edges') | join(', ') }}
     from {{ edges }} as edges
-    where {{ cdp.resolve_identity_graph_is_new('edges.observed_at', watermark) }}
-{%- endmacro %}
-
-{#- Returns a boolean expression, never null: the timestamp `column` is after the watermark's
-    max_observed_at (every row is new after a run that saw none; a row without a timestamp is old). -#}
-{% macro resolve_identity_graph_is_new(column, watermark) -%}
-    {%- set last_seen = "(select max_observed_at from " ~ watermark ~ " where state_version = 1)" -%}
-    ({{ last_seen }} is null or coalesce({{ column }} > {{ last_seen }}, false))
+    {%- if last_seen is not none %}
+    where edges.observed_at > cast('{{ last_seen }}' as timestamp)
+    {%- endif %}
 {%- endmacro %}
 
 {#- Returns the select of one row: the totals of `nodes` and `edges` a watermark keeps (state_version,
@@ -218,25 +239,29 @@
 {%- endmacro %}
 
 {#- Returns the select of one row: the new totals (as resolve_identity_graph_totals), and two proofs against
-    the last run's watermark. `edges_appended`: the edge rows up to the watermark are, in count and
-    checksum, the rows the last run saw, so every change is a row after it (`new_edges`); a deleted, edited
-    or late row (observed before the watermark) makes it false. `nodes_unchanged`: the nodes besides the
-    ends of the new edges are, in count and checksum, the state's nodes besides those ends (new, gone or
-    changed nodes elsewhere make it false). One scan of each table; the ends are joined, not the tables. -#}
-{% macro resolve_identity_graph_changes(nodes, edges, state_nodes, new_edges, watermark) -%}
-    {%- set edge_columns = cdp.resolve_identity_graph_edge_columns('edges') -%}
-    {%- set is_new = cdp.resolve_identity_graph_is_new('edges.observed_at', watermark) -%}
+    the last run's watermark. `edges_appended`: the edge rows up to the watermark (all rows but
+    `new_edges`) are, in count and checksum, the rows the last run saw, so every change is a row after it;
+    a deleted, edited or late row (observed before the watermark) makes it false. `nodes_unchanged`: the
+    nodes besides the ends of the new edges are, in count and checksum, the state's nodes besides those
+    ends (new, gone or changed nodes elsewhere make it false). One scan of each table, no join of two
+    whole tables: the state is only probed for the new edges' ends. -#}
+{% macro resolve_identity_graph_changes(nodes, edges, new_end_state, new_edges, watermark) -%}
+    {%- set node_columns = cdp.resolve_identity_graph_node_columns('nodes') -%}
     with last_run as (
         select * from {{ watermark }} where state_version = 1
     ),
     edge_totals as (
         select
             count(*) as edges_count,
-            sum(case when {{ is_new }} then 0 else 1 end) as old_edges_count,
-            {{ cdp.identity_checksum(edge_columns, "not " ~ is_new) }} as old_edges_checksum,
-            {{ cdp.identity_checksum(edge_columns) }} as edges_checksum,
+            {{ cdp.identity_checksum(cdp.resolve_identity_graph_edge_columns('edges')) }} as edges_checksum,
             max(edges.observed_at) as max_observed_at
         from {{ edges }} as edges
+    ),
+    new_edge_totals as (
+        select
+            count(*) as edges_count,
+            {{ cdp.identity_checksum(cdp.resolve_identity_graph_edge_columns('new_edges')) }} as edges_checksum
+        from {{ new_edges }} as new_edges
     ),
     new_ends as (
         select from_node_id as node_id from {{ new_edges }}
@@ -246,13 +271,14 @@
     node_totals as (
         select
             count(*) as nodes_count,
-            {{ cdp.identity_checksum(cdp.resolve_identity_graph_node_columns('nodes')) }} as nodes_checksum
+            {{ cdp.identity_checksum(node_columns) }} as nodes_checksum
         from {{ nodes }} as nodes
     ),
+    -- apart, not in one left join with the totals: that join carries every node through a hash join
     new_end_nodes as (
         select
             count(*) as nodes_count,
-            {{ cdp.identity_checksum(cdp.resolve_identity_graph_node_columns('nodes')) }} as nodes_checksum
+            {{ cdp.identity_checksum(node_columns) }} as nodes_checksum
         from {{ nodes }} as nodes
         inner join new_ends on nodes.node_id = new_ends.node_id
     ),
@@ -260,8 +286,7 @@
         select
             count(*) as nodes_count,
             {{ cdp.identity_checksum(cdp.resolve_identity_graph_node_columns('state')) }} as nodes_checksum
-        from {{ state_nodes }} as state
-        inner join new_ends on state.node_id = new_ends.node_id
+        from {{ new_end_state }} as state
     )
     select
         1 as state_version,
@@ -271,17 +296,19 @@
         edge_totals.edges_checksum,
         edge_totals.max_observed_at,
         coalesce(
-            last_run.edges_count = edge_totals.old_edges_count
-            and last_run.edges_checksum = edge_totals.old_edges_checksum,
+            last_run.edges_count + new_edge_totals.edges_count = edge_totals.edges_count
+            and last_run.edges_checksum + new_edge_totals.edges_checksum = edge_totals.edges_checksum,
             false
         ) as edges_appended,
         coalesce(
-            last_run.nodes_count + new_end_nodes.nodes_count = node_totals.nodes_count + new_end_state.nodes_count
+            last_run.nodes_count + new_end_nodes.nodes_count
+            = node_totals.nodes_count + new_end_state.nodes_count
             and last_run.nodes_checksum + new_end_nodes.nodes_checksum
             = node_totals.nodes_checksum + new_end_state.nodes_checksum,
             false
         ) as nodes_unchanged
     from edge_totals
+    cross join new_edge_totals
     cross join node_totals
     cross join new_end_nodes
     cross join new_end_state

@@ -10,8 +10,8 @@
     type's limit; then no tier can refuse an edge in it (each tier's customers are parts of it) and it is
     one customer with every edge admitted. Only the super-components over a limit go through the tiers
     (resolve_identity_tiers), so a full run costs one set of component rounds over the whole graph plus
-    the tiers over the contested part. -#}
-{% macro resolve_identity_subgraph(nodes, edges, work, max_rounds=none, prefix='') %}
+    the tiers over the contested part. `prune_min_nodes`: see connected_components. -#}
+{% macro resolve_identity_subgraph(nodes, edges, work, max_rounds=none, prefix='', prune_min_nodes=0) %}
     {%- if execute -%}
         {%- set edge_status = cdp.identity_work_relation(work, prefix ~ 'edge_status') -%}
         {%- set state_nodes = cdp.identity_work_relation(work, prefix ~ 'state_nodes') -%}
@@ -19,7 +19,8 @@
         {%- set rounds = cdp.identity_work_relation(work, prefix ~ 'rounds') -%}
         {%- set string = dbt.type_string() -%}
         {%- set supers = cdp.connected_components(
-            "select from_node_id as src, to_node_id as dst from " ~ edges, work, prefix ~ 'super', max_rounds) -%}
+            "select from_node_id as src, to_node_id as dst from " ~ edges, work, prefix ~ 'super', max_rounds,
+            prune_min_nodes) -%}
         {%- set round_rows = ["select 0 as tier, " ~ supers.rounds ~ " as rounds"] -%}
         {%- do cdp.identity_create_table(state_nodes, "
             select
@@ -31,7 +32,6 @@
                 coalesce(supers.component_id, nodes.node_id) as component_id
             from " ~ nodes ~ " as nodes
             left join " ~ supers.relation ~ " as supers on nodes.node_id = supers.node_id") -%}
-        {%- do adapter.drop_relation(supers.relation) -%}
         {%- do cdp.identity_create_table(contested, "
             select distinct super_id
             from (
@@ -93,7 +93,7 @@
                 group by edges.from_node_id, edges.to_node_id, edges.tier") -%}
             {%- do cdp.identity_drop_tables([tight_nodes, tight_edges, tight_labels, tight_status]) -%}
         {%- endif -%}
-        {%- do adapter.drop_relation(contested) -%}
         {%- do cdp.identity_create_table(rounds, round_rows | join(' union all ')) -%}
+        {%- do cdp.identity_drop_tables([supers.relation, contested]) -%}
     {%- endif -%}
 {% endmacro %}
