@@ -29,7 +29,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from identity_accuracy import IDENTITY_SLICE, measure  # noqa: E402
+from identity_accuracy import HEAVY_NOISE, IDENTITY_SLICE, measure  # noqa: E402
 
 from cdp.build import run_dbt  # noqa: E402
 from cdp.config import Settings  # noqa: E402
@@ -154,14 +154,38 @@ def _misses_by_cause(settings: Settings) -> list[tuple[str, int]]:
         """).fetchall()
 
 
-def demo(customers: int, seed: int, root: Path) -> None:
+def _links_by_truth(settings: Settings) -> list[tuple]:
+    """int_identity_match_links by status and reason, counted against the generator's ground truth."""
+    truth = settings.landing_dir / "_ground_truth" / "records.csv"
+    with duckdb.connect(str(settings.duckdb_path)) as conn:  # as dbt in this process opened it
+        return conn.execute(
+            """
+            with truth as (
+                select source || '/' || source_table || '/' || source_record_id as record_key, person_id
+                from read_csv(?, all_varchar = true)
+            )
+            select
+                links.link_status,
+                links.rejection_reason,
+                count(*) filter (where l.person_id = r.person_id),
+                count(*) filter (where l.person_id is distinct from r.person_id)
+            from intermediate.int_identity_match_links as links
+            left join truth as l on links.record_key_l = l.record_key
+            left join truth as r on links.record_key_r = r.record_key
+            group by all order by 3 + 4 desc
+            """,
+            [str(truth)],
+        ).fetchall()
+
+
+def demo(customers: int, seed: int, root: Path, noise: NoiseConfig) -> None:
     from cdp.matching.run import match
 
     settings = Settings(
         duckdb_path=root / "warehouse.duckdb", landing_dir=root / "landing", pipelines_dir=root / "pipelines"
     )
     if not settings.duckdb_path.exists():
-        generate(settings.landing_dir, customers=customers, seed=seed, end_date=date(2026, 11, 1), noise=NoiseConfig())
+        generate(settings.landing_dir, customers=customers, seed=seed, end_date=date(2026, 11, 1), noise=noise)
         ingest(settings)
     run_dbt(settings, "seed", quiet=True)
     run_dbt(settings, "run", ["--select", "+int_match_features"], quiet=True)
@@ -183,13 +207,17 @@ def demo(customers: int, seed: int, root: Path) -> None:
     )
     after = measure(after_settings)
     settings = after_settings
+    kind = "default noise" if noise == NoiseConfig() else "heavy noise: households, shared devices, junk, test accounts"
     print(
-        f"demo            {customers:,} customers (seed {seed}, default noise incl. fuzzy_duplicate"
-        f" {NoiseConfig().fuzzy_duplicate}): {result.records:,} profile records, {result.comparisons:,}"
+        f"demo            {customers:,} customers (seed {seed}, {kind}, fuzzy_duplicate"
+        f" {noise.fuzzy_duplicate}): {result.records:,} profile records, {result.comparisons:,}"
         f" comparisons after blocking, {result.accepted} links >= accept, {result.review} to review"
     )
     for name in ("precision", "recall", "f1"):
         print(f"  {name:10s} deterministic {before[name]:.4f}   + probabilistic {after[name]:.4f}")
+    print("  links the guards judged, by status and reason: links between one person's records / two people's")
+    for status, reason, true_links, false_links in _links_by_truth(settings):
+        print(f"    {true_links:6d} / {false_links:<6d}  {status}{': ' + reason if reason else ''}")
     print("  profile-record pairs of one person still in two customers, by cause:")
     for cause, n in _misses_by_cause(settings):
         print(f"    {n:6d}  {cause}")
@@ -203,13 +231,15 @@ def main() -> None:
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--skip-febrl", action="store_true")
     parser.add_argument("--warehouse", type=Path, help="folder with warehouse.duckdb and landing/ (kept)")
+    parser.add_argument("--heavy-noise", action="store_true", help="identity_accuracy.py's heavy noise")
     args = parser.parse_args()
     logging.disable(logging.WARNING)  # Splink's training notes
     if not args.skip_febrl:
         febrl(args.threshold)
     if not args.skip_demo:
         with tempfile.TemporaryDirectory() as tmp:
-            demo(args.customers, args.seed, args.warehouse or Path(tmp))
+            noise = HEAVY_NOISE if args.heavy_noise else NoiseConfig()
+            demo(args.customers, args.seed, args.warehouse or Path(tmp), noise)
 
 
 if __name__ == "__main__":

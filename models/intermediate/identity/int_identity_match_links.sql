@@ -107,8 +107,20 @@ pair_first_names as (
         pairs.record_key_r,
         left_features.first_name is null
         or right_features.first_name is null
-        or levenshtein(left_features.first_name, right_features.first_name)
-        < {{ var('identity_name_veto_edits', 3) }}
+        -- a typo: one edit; under var edits between long names, or short ones of one length and initial
+        -- (jacbo and jacob are one person, anna, hanne and sanne three)
+        or levenshtein(left_features.first_name, right_features.first_name) <= 1
+        or (
+            levenshtein(left_features.first_name, right_features.first_name)
+            < {{ var('identity_name_veto_edits', 3) }}
+            and (
+                least(length(left_features.first_name), length(right_features.first_name)) > 5
+                or (
+                    length(left_features.first_name) = length(right_features.first_name)
+                    and substr(left_features.first_name, 1, 1) = substr(right_features.first_name, 1, 1)
+                )
+            )
+        )
         or substr(left_features.first_name, 1, length(right_features.first_name)) = right_features.first_name
         or substr(right_features.first_name, 1, length(left_features.first_name)) = left_features.first_name
         or left_features.first_name = right_features.last_name
