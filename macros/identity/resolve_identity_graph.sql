@@ -1,20 +1,31 @@
 {#- Returns nothing; run as int_identity_graph's pre-hook (and by identity_graph_operation). Leaves beside
     `work` the tables of resolve_identity_subgraph: `__state_nodes` (node id, attributes, super-component,
     component), `__edge_status` (one row per distinct candidate edge: tier, is_admitted, rejection_reason,
-    first_observed_at) and `__rounds`; the view `__labels` (node_id, component_id) over the state; and
-    `__incremental` (how the run went: mode, nodes, nodes redone). State nodes and edge status are the
-    state the next run starts from.
+    first_observed_at) and `__rounds`; the view `__labels` (node_id, component_id) over the state;
+    `__watermark` (counts, checksums and latest observed_at of the nodes and edges this run read) and
+    `__incremental` (how the run went: mode, nodes, nodes redone, change_detection). State nodes, edge
+    status and watermark are the state the next run starts from.
 
     Incremental runs redo only what new data can change. Decisions (limits, tiers, components) are taken
     within a super-component: the nodes joined by any candidate edge, admitted or refused; nothing outside
-    one can change anything in it. So a run compares its nodes and edges with the last run's by node id
-    (a node id must name the same node in every run: int_identity_nodes hashes the node key): the nodes of a changed edge or with changed
-    attributes, new or gone, are dirty; the super-components they were in, plus the new nodes, are
-    resolved again from scratch (resolve_identity_subgraph), and only their rows of state and edge status
-    are replaced (identity_replace_rows: delete + insert on DuckDB); every other node keeps its
-    component and every other edge its status. The result equals a full run's. A full refresh
-    (`dbt build --full-refresh`), var identity_incremental false, or a missing state resolves everything.
-    The comparison reads the nodes and edges whole, but as integers and timestamps, in two hash joins. -#}
+    one can change anything in it. The nodes of a changed edge or with changed attributes, new or gone,
+    are dirty (a node id names the same node in every run: int_identity_nodes hashes the node key); the
+    super-components they were in, plus the new nodes, are resolved again from scratch
+    (resolve_identity_subgraph), and only their rows of state and edge status are replaced
+    (identity_replace_rows: delete + insert on DuckDB); every other node keeps its component and every
+    other edge its status. The result equals a full run's.
+
+    Finding the dirty nodes (change_detection):
+    - `change set`: the edge rows observed after the watermark are the new ones; one scan of each table
+      proves they are the only change (the other rows' count and checksum equal the last run's; the nodes
+      besides the new rows' ends equal the state's). Their ends are the dirty nodes; no two whole tables
+      are joined.
+    - `change set, node compare`: the edges are proven, the nodes not (a record without links, a changed
+      limit): the nodes are compared with the state in one hash join.
+    - `full compare`: anything else (a deleted, edited or late edge row, no watermark): the nodes and
+      the grouped edges are compared with the state (two hash joins over whole tables).
+    A full refresh (`dbt build --full-refresh`), var identity_incremental false, or a missing state
+    resolves everything (`none`). -#}
 {% macro resolve_identity_graph(nodes, edges, work, max_rounds=none, incremental=none) %}
     {%- if execute and flags.WHICH in ['run', 'build', 'run-operation'] -%}
         {%- set state_nodes = cdp.identity_work_relation(work, 'state_nodes') -%}
