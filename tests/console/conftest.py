@@ -76,7 +76,8 @@ from cdp.config import Settings
 from cdp.matching.run import match
 settings = Settings(duckdb_path=Path(sys.argv[1]), landing_dir=Path(sys.argv[2]), pipelines_dir=Path(sys.argv[3]))
 match(settings)
-models = ["stg_matching__match_candidates", "stg_matching__review_decisions", "int_identity_match_links"]
+models = ["stg_matching__match_candidates", "stg_matching__review_decisions", "int_match_review_decisions",
+          "int_identity_match_links"]
 run_dbt(settings, "run", ["--select", *models, "identity_review_queue"], quiet=True)
 """
 

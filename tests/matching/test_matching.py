@@ -328,7 +328,7 @@ def test_probabilistic_link_never_joins_two_user_ids(fuzzy_warehouse):
     run_dbt(
         settings,
         "build",
-        ["--select", "int_identity_match_links+", "--vars", "{identity_probabilistic_edges: true}"],
+        ["--select", "int_match_review_decisions+", "--vars", "{identity_probabilistic_edges: true}"],
         quiet=True,
     )
     customers = _customers(settings)

@@ -88,34 +88,25 @@ unioned as (
     select * from social_leads
 ),
 
-decisions as (
-    select * from {{ ref('stg_matching__review_decisions') }}
+cannot_links as (
+    select * from {{ ref('int_match_review_decisions') }}
+    where review_decision = 'cannot_link'
 ),
 
-latest_decisions as (
-    select
-        record_key_l,
-        record_key_r,
-        review_decision,
-        decided_at,
-        row_number() over (partition by record_key_l, record_key_r order by decided_at desc) as decision_rank
-    from decisions
+sides as (
+    select 'l' as side
+    union all
+    select 'r' as side
 ),
 
+-- each decision's two records, one row per side
 decision_sides as (
     select
-        'cannot_link:' || record_key_l || ' ' || record_key_r as identifier_type,
-        record_key_l as source_record_key,
-        decided_at
-    from latest_decisions
-    where decision_rank = 1 and review_decision = 'cannot_link'
-    union all
-    select
-        'cannot_link:' || record_key_l || ' ' || record_key_r as identifier_type,
-        record_key_r as source_record_key,
-        decided_at
-    from latest_decisions
-    where decision_rank = 1 and review_decision = 'cannot_link'
+        'cannot_link:' || cannot_links.record_key_l || ' ' || cannot_links.record_key_r as identifier_type,
+        case sides.side when 'l' then cannot_links.record_key_l else cannot_links.record_key_r end as source_record_key,
+        cannot_links.decided_at
+    from cannot_links
+    cross join sides
 ),
 
 decided_records as (

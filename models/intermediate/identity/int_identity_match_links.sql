@@ -19,9 +19,9 @@ candidates as (
 
 ),
 
-decisions as (
+decided as (
 
-    select * from {{ ref('stg_matching__review_decisions') }}
+    select * from {{ ref('int_match_review_decisions') }}
 
 ),
 
@@ -55,27 +55,6 @@ nicknames as (
         lower(first_name) as first_name,
         lower(nickname) as nickname
     from {{ ref('first_name_nicknames') }}
-
-),
-
-latest_decisions as (
-
-    select
-        record_key_l,
-        record_key_r,
-        review_decision,
-        decided_at,
-        row_number() over (
-            partition by record_key_l, record_key_r order by decided_at desc
-        ) as decision_rank
-    from decisions
-
-),
-
-decided as (
-
-    select * from latest_decisions
-    where decision_rank = 1
 
 ),
 
