@@ -19,7 +19,6 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cdp.build import run_dbt  # noqa: E402
 from cdp.config import Settings  # noqa: E402
+from cdp.warehouse import copy_installation  # noqa: E402
 from realtime.app import create_app  # noqa: E402
 from realtime.config import CollectorConfig  # noqa: E402
 from realtime.loader import LANDED_PREFIX, MICRO_BATCH_SELECTOR, Builder, load_batch  # noqa: E402
@@ -51,24 +51,6 @@ PER_CUSTOMER_MODELS = {
     "customer_timeline",
     "customer_product_recommendations",
 }
-
-
-def copy_installation(settings: Settings, root: Path) -> Settings:
-    """The warehouse (checkpointed), its privacy key, the web landing files and dlt state, under `root`."""
-    with duckdb.connect(str(settings.duckdb_path)) as con:
-        con.execute("checkpoint")
-    root.mkdir(parents=True, exist_ok=True)
-    copy = replace(
-        settings, duckdb_path=root / "warehouse.duckdb", landing_dir=root / "landing", pipelines_dir=root / "pipelines"
-    )
-    shutil.copyfile(settings.duckdb_path, copy.duckdb_path)
-    key = settings.duckdb_path.with_name("privacy.key")
-    if key.exists():
-        shutil.copyfile(key, copy.duckdb_path.with_name("privacy.key"))
-    shutil.copytree(settings.landing_dir / "web", copy.landing_dir / "web")
-    if settings.pipelines_dir.exists():
-        shutil.copytree(settings.pipelines_dir, copy.pipelines_dir)
-    return copy
 
 
 def batch_events(users: list[str], skus: list[str], count: int, tag: str, rng: random.Random) -> list[dict]:

@@ -1,9 +1,11 @@
-"""Read-only queries on the warehouse for status and summaries."""
+"""Read-only queries on the warehouse for status and summaries, and working copies of an installation."""
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 
@@ -108,3 +110,24 @@ def summary(settings: Settings) -> Summary:
             ).fetchall()
         )
     return Summary(customers, known, identities, per_source)
+
+
+def copy_installation(settings: Settings, root: Path, landing: tuple[str, ...] = ("web",)) -> Settings:
+    """A working copy of an installation under `root`: the warehouse (checkpointed first, so nothing is left
+    in its WAL), the privacy key its suppression hashes are keyed with, the `landing` sources' files and the
+    dlt pipelines' state. Returns the copy's settings."""
+    with duckdb.connect(str(settings.duckdb_path)) as con:
+        con.execute("checkpoint")
+    root.mkdir(parents=True, exist_ok=True)
+    copy = replace(
+        settings, duckdb_path=root / "warehouse.duckdb", landing_dir=root / "landing", pipelines_dir=root / "pipelines"
+    )
+    shutil.copyfile(settings.duckdb_path, copy.duckdb_path)
+    key = settings.duckdb_path.with_name("privacy.key")
+    if key.exists():
+        shutil.copyfile(key, copy.duckdb_path.with_name("privacy.key"))
+    for source in landing:
+        shutil.copytree(settings.landing_dir / source, copy.landing_dir / source)
+    if settings.pipelines_dir.exists():
+        shutil.copytree(settings.pipelines_dir, copy.pipelines_dir)
+    return copy

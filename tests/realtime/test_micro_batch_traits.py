@@ -7,8 +7,6 @@ that visitor as a known user, merging the visitor's customer id away. Each per-c
 equal what a whole build of the same data gives."""
 
 import json
-import shutil
-from dataclasses import replace
 
 import duckdb
 import orjson
@@ -17,6 +15,7 @@ from starlette.testclient import TestClient
 
 from cdp.build import run_dbt
 from cdp.config import Settings
+from cdp.warehouse import copy_installation
 from realtime.app import create_app
 from realtime.loader import FIRST_BATCH_SELECTOR, Builder, load_batch
 from tests.realtime.conftest import basic, make_config
@@ -46,22 +45,6 @@ WRITTEN_TABLES = [*PER_CUSTOMER_TABLES, RECOMMENDATIONS]
 def _query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
     with duckdb.connect(str(settings.duckdb_path)) as con:
         return con.execute(sql, params or []).fetchall()
-
-
-def _copy(demo: Settings, root) -> Settings:
-    with duckdb.connect(str(demo.duckdb_path)) as con:
-        con.execute("checkpoint")
-    root.mkdir(parents=True, exist_ok=True)
-    settings = replace(
-        demo, duckdb_path=root / "warehouse.duckdb", landing_dir=root / "landing", pipelines_dir=root / "pipelines"
-    )
-    shutil.copyfile(demo.duckdb_path, settings.duckdb_path)
-    key = demo.duckdb_path.with_name("privacy.key")  # the suppression list's hashes are keyed with it
-    if key.exists():
-        shutil.copyfile(key, settings.duckdb_path.with_name("privacy.key"))
-    shutil.copytree(demo.landing_dir / "web", settings.landing_dir / "web")
-    shutil.copytree(demo.pipelines_dir, settings.pipelines_dir)
-    return settings
 
 
 def _collect(spool_dir, events: list[dict]) -> None:
@@ -130,7 +113,7 @@ def _ids(settings: Settings, table: str) -> set[str]:
 def runs(demo_warehouse, tmp_path_factory):
     """Runs the scenario once; yields what the tests check."""
     root = tmp_path_factory.mktemp("micro_batch")
-    settings = _copy(demo_warehouse, root / "warehouse")
+    settings = copy_installation(demo_warehouse, root / "warehouse")
     spool = root / "spool"
     builder = Builder(settings, full_build_every_s=float("inf"), extra_vars={"as_of": AS_OF})
     builder.build()  # the process's first run: every table whole
