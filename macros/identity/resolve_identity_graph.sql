@@ -40,12 +40,15 @@
                 {%- do state_relations.append(found) -%}
             {%- endif -%}
         {%- endfor -%}
-        {#- a state written by an older version of this macro (other columns) is not compared with -#}
-        {%- set has_state = state_relations | length == 2
-            and 'component_id' in (adapter.get_columns_in_relation(state_nodes) | map(attribute='name') | list)
-            and 'first_observed_at' in (adapter.get_columns_in_relation(edge_status) | map(attribute='name') | list) -%}
-        {%- set is_incremental_run = wanted and has_state and not flags.FULL_REFRESH -%}
         {%- set watermark = cdp.identity_work_relation(work, 'watermark') -%}
+        {%- set has_watermark = adapter.get_relation(watermark.database, watermark.schema, watermark.identifier)
+            is not none -%}
+        {#- a state written by an older version of this macro (other columns) is not compared with; a
+            watermark is only written by this version, with its state -#}
+        {%- set has_state = state_relations | length == 2 and (has_watermark or (
+            'component_id' in (adapter.get_columns_in_relation(state_nodes) | map(attribute='name') | list)
+            and 'first_observed_at' in (adapter.get_columns_in_relation(edge_status) | map(attribute='name') | list))) -%}
+        {%- set is_incremental_run = wanted and has_state and not flags.FULL_REFRESH -%}
         {%- set changes = cdp.identity_work_relation(work, 'changes') -%}
         {%- set detection = 'none' -%}
         {%- set proven = {'totals': false, 'edges': false, 'nodes': false} -%}
@@ -55,7 +58,7 @@
             {%- set affected = cdp.identity_work_relation(work, 'affected') -%}
             {%- set new_edges = cdp.identity_work_relation(work, 'new_edges') -%}
             {%- set new_end_state = cdp.identity_work_relation(work, 'new_end_state') -%}
-            {%- if adapter.get_relation(watermark.database, watermark.schema, watermark.identifier) is not none -%}
+            {%- if has_watermark -%}
                 {%- set last_run = run_query("select count(*), max(cast(max_observed_at as " ~ dbt.type_string()
                     ~ ")) from " ~ watermark ~ " where state_version = 1").rows[0] -%}
                 {%- if last_run[0] == 1 -%}
