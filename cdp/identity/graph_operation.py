@@ -15,16 +15,25 @@ def run_identity_graph(
     edges: str,
     max_rounds: int | None = None,
     incremental: bool | None = None,
+    keyed: bool = False,
 ) -> None:
     """Resolve the graph of `schema.nodes` / `schema.edges` (columns of int_identity_nodes and
     int_identity_edges); results land in `<edges>__labels`, `<edges>__edge_status`, `<edges>__rounds`.
     `max_rounds` overrides var identity_max_rounds; `incremental` overrides var identity_incremental
     (after an earlier run on the same tables only the super-components that changed are redone).
-    Raises BuildError when dbt fails, e.g. when the rounds do not converge."""
+    `keyed`: the tables name nodes by key, not id (see macro identity_graph_operation); results land beside
+    `<edges>__ids`. Raises BuildError when dbt fails, e.g. when the rounds do not converge."""
     previous = os.environ.get("CDP_DUCKDB_PATH")
     os.environ["CDP_DUCKDB_PATH"] = str(settings.duckdb_path)
     args = json.dumps(
-        {"schema": schema, "nodes": nodes, "edges": edges, "max_rounds": max_rounds, "incremental": incremental}
+        {
+            "schema": schema,
+            "nodes": nodes,
+            "edges": edges,
+            "max_rounds": max_rounds,
+            "incremental": incremental,
+            "keyed": keyed,
+        }
     )
     try:
         result = _invoke(settings, args)

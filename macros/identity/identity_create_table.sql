@@ -5,9 +5,10 @@
     {{ return(adapter.dispatch('identity_create_table', 'cdp')(relation, sql)) }}
 {%- endmacro %}
 
-{#- DuckDB: `create or replace table`. -#}
+{#- DuckDB: `create or replace table` (a temporary one for a scratch relation, identity_scratch_relation). -#}
 {% macro duckdb__identity_create_table(relation, sql) -%}
-    {%- do run_query("create or replace table " ~ relation ~ " as (" ~ sql ~ ")") -%}
+    {%- set kind = 'temp table' if relation.database == 'temp' else 'table' -%}
+    {%- do run_query("create or replace " ~ kind ~ " " ~ relation ~ " as (" ~ sql ~ ")") -%}
 {%- endmacro %}
 
 {#- Spark on plain Parquet (and the default): no `or replace` for such tables; drop, then create. -#}

@@ -49,15 +49,15 @@
             'component_id' in (adapter.get_columns_in_relation(state_nodes) | map(attribute='name') | list)
             and 'first_observed_at' in (adapter.get_columns_in_relation(edge_status) | map(attribute='name') | list))) -%}
         {%- set is_incremental_run = wanted and has_state and not flags.FULL_REFRESH -%}
-        {%- set changes = cdp.identity_work_relation(work, 'changes') -%}
+        {%- set changes = cdp.identity_scratch_relation(work, 'changes') -%}
         {%- set detection = 'none' -%}
         {%- set proven = {'totals': false, 'edges': false, 'nodes': false} -%}
         {%- set work_tables = [changes] -%}
         {%- if is_incremental_run -%}
-            {%- set dirty = cdp.identity_work_relation(work, 'dirty') -%}
-            {%- set affected = cdp.identity_work_relation(work, 'affected') -%}
-            {%- set new_edges = cdp.identity_work_relation(work, 'new_edges') -%}
-            {%- set new_end_state = cdp.identity_work_relation(work, 'new_end_state') -%}
+            {%- set dirty = cdp.identity_scratch_relation(work, 'dirty') -%}
+            {%- set affected = cdp.identity_scratch_relation(work, 'affected') -%}
+            {%- set new_edges = cdp.identity_scratch_relation(work, 'new_edges') -%}
+            {%- set new_end_state = cdp.identity_scratch_relation(work, 'new_end_state') -%}
             {%- if has_watermark -%}
                 {%- set last_run = run_query("select count(*), max(cast(max_observed_at as " ~ dbt.type_string()
                     ~ ")) from " ~ watermark ~ " where state_version = 1").rows[0] -%}
@@ -147,8 +147,8 @@
                 select state.node_id
                 from " ~ state_nodes ~ " as state
                 inner join dirty_supers on state.super_id = dirty_supers.super_id") -%}
-            {%- set sub_nodes = cdp.identity_work_relation(work, 'sub_nodes') -%}
-            {%- set sub_edges = cdp.identity_work_relation(work, 'sub_edges') -%}
+            {%- set sub_nodes = cdp.identity_scratch_relation(work, 'sub_nodes') -%}
+            {%- set sub_edges = cdp.identity_scratch_relation(work, 'sub_edges') -%}
             {#- only the columns the resolution reads: the models' tables carry keys and provenance as text -#}
             {%- do cdp.identity_create_table(sub_nodes, "
                 select " ~ cdp.resolve_identity_graph_node_columns('nodes') | join(', ') ~ "
@@ -165,20 +165,20 @@
                     from " ~ edges ~ " as edges
                     inner join " ~ affected ~ " as affected on edges.from_node_id = affected.node_id") -%}
                 {#- a small part converges in a few rounds over all of it: no setting finished parts aside -#}
-                {%- do cdp.resolve_identity_subgraph(sub_nodes, sub_edges, work, max_rounds, 'sub_', 50000) -%}
+                {%- do cdp.resolve_identity_subgraph(sub_nodes, sub_edges, work, max_rounds, 'sub_', 50000, counts[1]) -%}
                 {#- every other node keeps its component and every other edge its status -#}
-                {%- set sub_status = cdp.identity_work_relation(work, 'sub_edge_status') -%}
-                {%- set sub_state = cdp.identity_work_relation(work, 'sub_state_nodes') -%}
+                {%- set sub_status = cdp.identity_scratch_relation(work, 'sub_edge_status') -%}
+                {%- set sub_state = cdp.identity_scratch_relation(work, 'sub_state_nodes') -%}
                 {%- do cdp.identity_replace_rows(edge_status, 'from_node_id', affected, sub_status) -%}
                 {%- do cdp.identity_replace_rows(state_nodes, 'node_id', affected, sub_state) -%}
-                {%- set sub_rounds = cdp.identity_work_relation(work, 'sub_rounds') -%}
+                {%- set sub_rounds = cdp.identity_scratch_relation(work, 'sub_rounds') -%}
                 {%- do cdp.identity_create_table(rounds, "select tier, rounds from " ~ sub_rounds) -%}
                 {%- do work_tables.extend([sub_edges, sub_status, sub_state, sub_rounds]) -%}
             {%- else -%}
                 {%- do cdp.identity_create_table(rounds, "select 0 as tier, 0 as rounds") -%}
             {%- endif -%}
             {%- set mode = 'incremental' -%}
-            {%- do work_tables.extend([cdp.identity_work_relation(work, 'dirty'), affected, sub_nodes, new_edges,
+            {%- do work_tables.extend([cdp.identity_scratch_relation(work, 'dirty'), affected, sub_nodes, new_edges,
                 new_end_state]) -%}
         {%- else -%}
             {#- drop the state of older versions of this macro, if any, and the watermark until the run ends -#}
@@ -264,12 +264,8 @@
     with last_run as (
         select * from {{ watermark }} where state_version = 1
     ),
-    edge_totals as (
-        select
-            count(*) as edges_count,
-            {{ cdp.identity_checksum(cdp.resolve_identity_graph_edge_columns('edges')) }} as edges_checksum,
-            max(edges.observed_at) as max_observed_at
-        from {{ edges }} as edges
+    totals as (
+        {{ cdp.resolve_identity_graph_totals(nodes, edges) }}
     ),
     new_edge_totals as (
         select
@@ -281,12 +277,6 @@
         select from_node_id as node_id from {{ new_edges }}
         union
         select to_node_id as node_id from {{ new_edges }}
-    ),
-    node_totals as (
-        select
-            count(*) as nodes_count,
-            {{ cdp.identity_checksum(node_columns) }} as nodes_checksum
-        from {{ nodes }} as nodes
     ),
     -- apart, not in one left join with the totals: that join carries every node through a hash join
     new_end_nodes as (
@@ -303,27 +293,26 @@
         from {{ new_end_state }} as state
     )
     select
-        1 as state_version,
-        node_totals.nodes_count,
-        node_totals.nodes_checksum,
-        edge_totals.edges_count,
-        edge_totals.edges_checksum,
-        edge_totals.max_observed_at,
+        totals.state_version,
+        totals.nodes_count,
+        totals.nodes_checksum,
+        totals.edges_count,
+        totals.edges_checksum,
+        totals.max_observed_at,
         coalesce(
-            last_run.edges_count + new_edge_totals.edges_count = edge_totals.edges_count
-            and last_run.edges_checksum + new_edge_totals.edges_checksum = edge_totals.edges_checksum,
+            last_run.edges_count + new_edge_totals.edges_count = totals.edges_count
+            and last_run.edges_checksum + new_edge_totals.edges_checksum = totals.edges_checksum,
             false
         ) as edges_appended,
         coalesce(
             last_run.nodes_count + new_end_nodes.nodes_count
-            = node_totals.nodes_count + new_end_state.nodes_count
+            = totals.nodes_count + new_end_state.nodes_count
             and last_run.nodes_checksum + new_end_nodes.nodes_checksum
-            = node_totals.nodes_checksum + new_end_state.nodes_checksum,
+            = totals.nodes_checksum + new_end_state.nodes_checksum,
             false
         ) as nodes_unchanged
-    from edge_totals
+    from totals
     cross join new_edge_totals
-    cross join node_totals
     cross join new_end_nodes
     cross join new_end_state
     left join last_run on 1 = 1

@@ -11,16 +11,30 @@
     one customer with every edge admitted. Only the super-components over a limit go through the tiers
     (resolve_identity_tiers), so a full run costs one set of component rounds over the whole graph plus
     the tiers over the contested part. `prune_min_nodes`: see connected_components. -#}
-{% macro resolve_identity_subgraph(nodes, edges, work, max_rounds=none, prefix='', prune_min_nodes=0) %}
+{% macro resolve_identity_subgraph(nodes, edges, work, max_rounds=none, prefix='', prune_min_nodes=0, node_count=none) %}
     {%- if execute -%}
-        {%- set edge_status = cdp.identity_work_relation(work, prefix ~ 'edge_status') -%}
-        {%- set state_nodes = cdp.identity_work_relation(work, prefix ~ 'state_nodes') -%}
-        {%- set contested = cdp.identity_work_relation(work, prefix ~ 'contested') -%}
-        {%- set rounds = cdp.identity_work_relation(work, prefix ~ 'rounds') -%}
+        {#- the results: the graph's state in a whole run (no prefix), scratch tables for a part of it -#}
+        {%- set result_relation = cdp.identity_scratch_relation if prefix else cdp.identity_work_relation -%}
+        {%- set edge_status = result_relation(work, prefix ~ 'edge_status') -%}
+        {%- set state_nodes = result_relation(work, prefix ~ 'state_nodes') -%}
+        {%- set contested = cdp.identity_scratch_relation(work, prefix ~ 'contested') -%}
+        {%- set rounds = result_relation(work, prefix ~ 'rounds') -%}
         {%- set string = dbt.type_string() -%}
+        {#- one row per distinct edge, every one admitted: the edge status of every super-component within
+            the limits (most, often all); the rounds read its pairs, each once -#}
+        {%- do cdp.identity_create_table(edge_status, "
+            select
+                edges.from_node_id,
+                edges.to_node_id,
+                edges.tier,
+                true as is_admitted,
+                cast(null as " ~ string ~ ") as rejection_reason,
+                min(edges.observed_at) as first_observed_at
+            from " ~ edges ~ " as edges
+            group by edges.from_node_id, edges.to_node_id, edges.tier") -%}
         {%- set supers = cdp.connected_components(
-            "select from_node_id as src, to_node_id as dst from " ~ edges, work, prefix ~ 'super', max_rounds,
-            prune_min_nodes) -%}
+            "select from_node_id as src, to_node_id as dst from " ~ edge_status, work, prefix ~ 'super', max_rounds,
+            prune_min_nodes, node_count) -%}
         {%- set round_rows = ["select 0 as tier, " ~ supers.rounds ~ " as rounds"] -%}
         {%- do cdp.identity_create_table(state_nodes, "
             select
@@ -41,22 +55,9 @@
                 having count(*) > max_per_customer
             ) as over_limit") -%}
         {%- set n_contested = run_query("select count(*) from " ~ contested).columns[0].values()[0] -%}
-        {#- edges of the super-components within every limit: all admitted -#}
-        {%- set free_status = "
-            select
-                edges.from_node_id,
-                edges.to_node_id,
-                edges.tier,
-                true as is_admitted,
-                cast(null as " ~ string ~ ") as rejection_reason,
-                min(edges.observed_at) as first_observed_at
-            from " ~ edges ~ " as edges" -%}
-        {%- if n_contested == 0 -%}
-            {%- do cdp.identity_create_table(edge_status,
-                free_status ~ " group by edges.from_node_id, edges.to_node_id, edges.tier") -%}
-        {%- else -%}
-            {%- set tight_nodes = cdp.identity_work_relation(work, prefix ~ 'tight_nodes') -%}
-            {%- set tight_edges = cdp.identity_work_relation(work, prefix ~ 'tight_edges') -%}
+        {%- if n_contested > 0 -%}
+            {%- set tight_nodes = cdp.identity_scratch_relation(work, prefix ~ 'tight_nodes') -%}
+            {%- set tight_edges = cdp.identity_scratch_relation(work, prefix ~ 'tight_edges') -%}
             {%- do cdp.identity_create_table(tight_nodes, "
                 select nodes.*
                 from " ~ nodes ~ " as nodes
@@ -68,9 +69,9 @@
                 inner join " ~ tight_nodes ~ " as tight_nodes on edges.from_node_id = tight_nodes.node_id") -%}
             {%- set tier_rounds = cdp.resolve_identity_tiers(tight_nodes, tight_edges, work, max_rounds, prefix ~ 'tight_') -%}
             {%- do round_rows.extend(tier_rounds) -%}
-            {%- set tight_labels = cdp.identity_work_relation(work, prefix ~ 'tight_labels') -%}
-            {%- set tight_status = cdp.identity_work_relation(work, prefix ~ 'tight_edge_status') -%}
-            {%- set resolved_nodes = cdp.identity_work_relation(work, prefix ~ 'state_nodes_resolved') -%}
+            {%- set tight_labels = cdp.identity_scratch_relation(work, prefix ~ 'tight_labels') -%}
+            {%- set tight_status = cdp.identity_scratch_relation(work, prefix ~ 'tight_edge_status') -%}
+            {%- set resolved_nodes = result_relation(work, prefix ~ 'state_nodes_resolved') -%}
             {%- do cdp.identity_create_table(resolved_nodes, "
                 select
                     state.node_id,
@@ -83,14 +84,23 @@
                 left join " ~ tight_labels ~ " as tight_labels on state.node_id = tight_labels.node_id") -%}
             {%- do adapter.drop_relation(state_nodes) -%}
             {%- do adapter.rename_relation(resolved_nodes, state_nodes) -%}
-            {%- do cdp.identity_create_table(edge_status, "
+            {%- set resolved_status = result_relation(work, prefix ~ 'edge_status_resolved') -%}
+            {%- do cdp.identity_create_table(resolved_status, "
                 select from_node_id, to_node_id, tier, is_admitted, rejection_reason, first_observed_at
                 from " ~ tight_status ~ "
                 union all
-                " ~ free_status ~ "
-                left join " ~ tight_nodes ~ " as tight_nodes on edges.from_node_id = tight_nodes.node_id
-                where tight_nodes.node_id is null
-                group by edges.from_node_id, edges.to_node_id, edges.tier") -%}
+                select
+                    free.from_node_id,
+                    free.to_node_id,
+                    free.tier,
+                    free.is_admitted,
+                    free.rejection_reason,
+                    free.first_observed_at
+                from " ~ edge_status ~ " as free
+                left join " ~ tight_nodes ~ " as tight_nodes on free.from_node_id = tight_nodes.node_id
+                where tight_nodes.node_id is null") -%}
+            {%- do adapter.drop_relation(edge_status) -%}
+            {%- do adapter.rename_relation(resolved_status, edge_status) -%}
             {%- do cdp.identity_drop_tables([tight_nodes, tight_edges, tight_labels, tight_status]) -%}
         {%- endif -%}
         {%- do cdp.identity_create_table(rounds, round_rows | join(' union all ')) -%}

@@ -12,14 +12,14 @@
     breaks a limit, and a weaker edge never undoes a stronger one. -#}
 {% macro resolve_identity_tiers(nodes, edges, work, max_rounds, prefix) %}
     {%- if execute -%}
-        {%- set labels = cdp.identity_work_relation(work, prefix ~ 'labels') -%}
+        {%- set labels = cdp.identity_scratch_relation(work, prefix ~ 'labels') -%}
         {%- set string = dbt.type_string() -%}
         {%- do cdp.identity_create_table(labels, "select node_id, node_id as component_id from " ~ nodes) -%}
         {%- set tiers = run_query("select distinct tier from " ~ edges ~ " order by tier").columns[0].values() -%}
         {%- set round_rows = [] -%}
         {%- set status_tables = [] -%}
         {%- for tier in tiers -%}
-            {%- set candidates = cdp.identity_work_relation(work, prefix ~ 'candidates') -%}
+            {%- set candidates = cdp.identity_scratch_relation(work, prefix ~ 'candidates') -%}
             {%- do cdp.identity_create_table(candidates, "
                 select
                     edges.from_node_id,
@@ -33,7 +33,7 @@
                 where edges.tier = " ~ tier ~ "
                 group by edges.from_node_id, edges.to_node_id, from_labels.component_id, to_labels.component_id") -%}
             {#- pass 1: an identifier whose customers would together break a limit keeps its first one -#}
-            {%- set refused = cdp.identity_work_relation(work, prefix ~ 'refused') -%}
+            {%- set refused = cdp.identity_scratch_relation(work, prefix ~ 'refused') -%}
             {%- do cdp.identity_create_table(refused, "
                 with component_types as (
                     select labels.component_id, nodes.node_type, nodes.max_per_customer, count(*) as n
@@ -84,14 +84,14 @@
                     and candidates.from_component_id = ranked.component_id
                 where ranked.component_rank > 2") -%}
             {%- set cc = cdp.connected_components("
-                select candidates.from_component_id as src, candidates.to_component_id as dst
+                select distinct candidates.from_component_id as src, candidates.to_component_id as dst
                 from " ~ candidates ~ " as candidates
                 left join " ~ refused ~ " as refused
                     on candidates.from_node_id = refused.from_node_id and candidates.to_node_id = refused.to_node_id
                 where refused.to_node_id is null", work, prefix ~ 'tier', max_rounds) -%}
             {%- do round_rows.append("select " ~ tier ~ " as tier, " ~ cc.rounds ~ " as rounds") -%}
             {#- pass 2: a customer the tier would still assemble over a limit keeps its stronger parts -#}
-            {%- set merged = cdp.identity_work_relation(work, prefix ~ 'merged') -%}
+            {%- set merged = cdp.identity_scratch_relation(work, prefix ~ 'merged') -%}
             {%- do cdp.identity_create_table(merged, "
                 with merged_types as (
                     select coalesce(merged.component_id, labels.component_id) as merged_id,
@@ -113,7 +113,7 @@
                     over_limit.rejection_reason
                 from " ~ cc.relation ~ " as merged
                 left join over_limit on merged.component_id = over_limit.merged_id") -%}
-            {%- set status = cdp.identity_work_relation(work, prefix ~ 'edge_status_' ~ loop.index) -%}
+            {%- set status = cdp.identity_scratch_relation(work, prefix ~ 'edge_status_' ~ loop.index) -%}
             {%- do cdp.identity_create_table(status, "
                 select
                     candidates.from_node_id,
@@ -128,7 +128,7 @@
                 left join " ~ merged ~ " as merged
                     on candidates.from_component_id = merged.component_id") -%}
             {%- do status_tables.append(status) -%}
-            {%- set next_labels = cdp.identity_work_relation(work, prefix ~ 'labels_next') -%}
+            {%- set next_labels = cdp.identity_scratch_relation(work, prefix ~ 'labels_next') -%}
             {%- do cdp.identity_create_table(next_labels, "
                 select labels.node_id, coalesce(merged.merged_id, labels.component_id) as component_id
                 from " ~ labels ~ " as labels
@@ -137,7 +137,7 @@
             {%- do adapter.rename_relation(next_labels, labels) -%}
             {%- do cdp.identity_drop_tables([candidates, refused, merged, cc.relation]) -%}
         {%- endfor -%}
-        {%- set edge_status = cdp.identity_work_relation(work, prefix ~ 'edge_status') -%}
+        {%- set edge_status = cdp.identity_scratch_relation(work, prefix ~ 'edge_status') -%}
         {%- set status_selects = [] -%}
         {%- for status in status_tables -%}
             {%- do status_selects.append("select * from " ~ status) -%}

@@ -101,7 +101,7 @@ probabilistic as (
         on match_links.from_node_id = other_way.to_node_id
         and match_links.to_node_id = other_way.from_node_id
     where
-        -- off by default: with it the demo's pairwise precision fell below target (docs/matching.md)
+        -- on by default (dbt_project.yml); --vars '{identity_probabilistic_edges: false}' turns it off
         {{ 'true' if var('identity_probabilistic_edges', false) else 'false' }}
         and match_links.link_status = 'accepted'
         and match_links.from_node_id <> match_links.to_node_id
