@@ -335,20 +335,24 @@ def main() -> None:
 
         # the stage as the warehouse runs it, from identifier keys: the same graph named by keys; node ids
         # made as the models make them, then the graph; against DuckDB's factorisation of the keys + scipy
-        keyed_seconds, keyed_cpu = _timed(run_identity_graph, settings, "g", "keyed_nodes", "keyed_edges", None, None, True)
+        keyed_seconds, keyed_cpu = _timed(
+            run_identity_graph, settings, "g", "keyed_nodes", "keyed_edges", None, None, True
+        )
         keyed_seconds, keyed_cpu = keyed_seconds - startup_seconds, keyed_cpu - startup_cpu
         keyed_bound_seconds, keyed_bound_cpu, keyed_mismatches = keyed_bound_and_mismatches(settings.duckdb_path)
         print("from identifier keys (ids made as the models make them; bound: DuckDB factorises the keys):")
-        print(f"  identity stage (dbt, DuckDB):     {keyed_seconds:8.1f} s  ({keyed_seconds + startup_seconds:.1f} s with start-up)")
+        print(
+            f"  identity stage (dbt, DuckDB):     {keyed_seconds:8.1f} s"
+            f"  ({keyed_seconds + startup_seconds:.1f} s with start-up)"
+        )
         print(f"  in-memory bound (DuckDB + scipy): {keyed_bound_seconds:8.1f} s")
         print(f"  ratio:                            {keyed_seconds / keyed_bound_seconds:8.1f}  (target <= 3)")
         print(
             f"  CPU seconds, stage / bound / ratio: {keyed_cpu:6.1f} / {keyed_bound_cpu:.1f}"
             f" / {keyed_cpu / keyed_bound_cpu:.1f}"
         )
-        print(
-            f"  components equal scipy's:         {'yes' if keyed_mismatches == 0 else f'NO ({keyed_mismatches} differ)'}"
-        )
+        keyed_equal = "yes" if keyed_mismatches == 0 else f"NO ({keyed_mismatches} differ)"
+        print(f"  components equal scipy's:         {keyed_equal}")
 
         if args.new_share > 0:
             added = add_new_data(settings.duckdb_path, args.new_share, args.seed)

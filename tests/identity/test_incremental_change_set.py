@@ -11,7 +11,7 @@ import pytest
 from cdp.config import Settings
 from cdp.errors import BuildError
 from cdp.identity.graph_operation import run_identity_graph
-from tests.identity.conftest import write_graph
+from tests.identity.conftest import graph_outcome, write_graph
 
 # (type, priority, limit): tight logins and cards make refusals, weak phones chain people together
 TYPES = [("user_id", 1, 1), ("email", 4, 3), ("loyalty_card", 6, 2), ("phone", 8, 3)]
@@ -52,46 +52,11 @@ def _appended(
     return nodes, edges
 
 
-def _outcome(settings: Settings) -> dict:
-    with duckdb.connect(str(settings.duckdb_path)) as conn:
-        groups: dict[int, set[str]] = {}
-        for key, component in conn.execute(
-            "select nodes.node_key, labels.component_id from g.nodes"
-            " inner join g.edges__labels as labels using (node_id)"
-        ).fetchall():
-            groups.setdefault(component, set()).add(key)
-        status = {
-            (a, b, tier): (admitted, reason, str(first))
-            for a, b, tier, admitted, reason, first in conn.execute(
-                """
-                select f.node_key, t.node_key, s.tier, s.is_admitted, s.rejection_reason, s.first_observed_at
-                from g.edges__edge_status as s
-                inner join g.nodes as f on s.from_node_id = f.node_id
-                inner join g.nodes as t on s.to_node_id = t.node_id
-                """
-            ).fetchall()
-        }
-        labelled, nodes = conn.execute(
-            "select (select count(*) from g.edges__labels), (select count(*) from g.nodes)"
-        ).fetchall()[0]
-        mode, resolved, detection = conn.execute(
-            "select mode, nodes_resolved, change_detection from g.edges__incremental"
-        ).fetchall()[0]
-    assert labelled == nodes, "every node has exactly one label"
-    return {
-        "customers": {frozenset(g) for g in groups.values()},
-        "status": status,
-        "mode": mode,
-        "resolved": resolved,
-        "detection": detection,
-    }
-
-
 def _full_run(tmp_path, nodes: list[tuple], edges: list[tuple]) -> dict:
     settings = Settings(duckdb_path=tmp_path / "full.duckdb", landing_dir=tmp_path, pipelines_dir=tmp_path)
     write_graph(settings, nodes, edges)
     run_identity_graph(settings, "g", "nodes", "edges")
-    outcome = _outcome(settings)
+    outcome = graph_outcome(settings)
     assert outcome["mode"] == "full"
     return outcome
 
@@ -99,7 +64,7 @@ def _full_run(tmp_path, nodes: list[tuple], edges: list[tuple]) -> dict:
 def _rerun(settings: Settings, nodes: list[tuple], edges: list[tuple]) -> dict:
     write_graph(settings, nodes, edges)  # the tables are rewritten whole; the graph's state stays
     run_identity_graph(settings, "g", "nodes", "edges")
-    return _outcome(settings)
+    return graph_outcome(settings)
 
 
 def _same_as_full(outcome: dict, full: dict) -> bool:
@@ -111,7 +76,7 @@ def test_appended_records_are_read_as_a_change_set_and_end_where_a_full_run_ends
     rng, nodes, edges = _graph(seed)
     write_graph(graph_settings, nodes, edges)
     run_identity_graph(graph_settings, "g", "nodes", "edges")
-    assert not all(admitted for admitted, _, _ in _outcome(graph_settings)["status"].values()), (
+    assert not all(admitted for admitted, _, _ in graph_outcome(graph_settings)["status"].values()), (
         "the graph should exercise the limits"
     )
 
@@ -138,7 +103,7 @@ def test_a_run_without_new_rows_redoes_nothing(graph_settings):
     _, nodes, edges = _graph(9)
     write_graph(graph_settings, nodes, edges)
     run_identity_graph(graph_settings, "g", "nodes", "edges")
-    before = _outcome(graph_settings)
+    before = graph_outcome(graph_settings)
     after = _rerun(graph_settings, nodes, list(reversed(edges)))  # row order is no change
     assert (after["detection"], after["resolved"]) == ("change set", 0)
     assert _same_as_full(after, before)

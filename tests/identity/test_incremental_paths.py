@@ -9,53 +9,14 @@ import duckdb
 
 from cdp.config import Settings
 from cdp.identity.graph_operation import run_identity_graph
-from tests.identity.conftest import write_graph
-
-
-def _state(settings: Settings) -> dict:
-    """Customers (as sets of node keys), every edge's status by node keys, run mode, nodes redone and the
-    tiers that went through the rounds."""
-    with duckdb.connect(str(settings.duckdb_path)) as conn:
-        groups: dict[int, set[str]] = {}
-        for key, component in conn.execute(
-            "select nodes.node_key, labels.component_id from g.nodes"
-            " inner join g.edges__labels as labels using (node_id)"
-        ).fetchall():
-            groups.setdefault(component, set()).add(key)
-        status = dict(
-            ((a, b), (admitted, reason))
-            for a, b, admitted, reason in conn.execute(
-                """
-                select f.node_key, t.node_key, s.is_admitted, s.rejection_reason
-                from g.edges__edge_status as s
-                inner join g.nodes as f on s.from_node_id = f.node_id
-                inner join g.nodes as t on s.to_node_id = t.node_id
-                """
-            ).fetchall()
-        )
-        labelled, nodes = conn.execute(
-            "select (select count(*) from g.edges__labels), (select count(*) from g.nodes)"
-        ).fetchall()[0]
-        mode, resolved, detection = conn.execute(
-            "select mode, nodes_resolved, change_detection from g.edges__incremental"
-        ).fetchall()[0]
-        tiers = {tier for (tier,) in conn.execute("select tier from g.edges__rounds").fetchall()}
-    assert labelled == nodes, "every node has exactly one label"
-    return {
-        "customers": {frozenset(g) for g in groups.values()},
-        "status": status,
-        "mode": mode,
-        "resolved": resolved,
-        "detection": detection,
-        "tiers": tiers,
-    }
+from tests.identity.conftest import graph_outcome, write_graph
 
 
 def _full(tmp_path, name: str, nodes: list[tuple], edges: list[tuple]) -> dict:
     settings = Settings(duckdb_path=tmp_path / f"{name}.duckdb", landing_dir=tmp_path, pipelines_dir=tmp_path)
     write_graph(settings, nodes, edges)
     run_identity_graph(settings, "g", "nodes", "edges")
-    return _state(settings)
+    return graph_outcome(settings)
 
 
 NODES = [
@@ -78,20 +39,20 @@ EDGES = [
 def test_a_super_component_turning_contested_and_free_again_matches_full_runs(graph_settings, tmp_path):
     write_graph(graph_settings, NODES, EDGES)
     run_identity_graph(graph_settings, "g", "nodes", "edges")
-    first = _state(graph_settings)
+    first = graph_outcome(graph_settings)
     # no limit at stake anywhere: every super-component is one customer and the tiers never run
     assert first["tiers"] == {0}
-    assert all(admitted for admitted, _ in first["status"].values())
+    assert all(admitted for admitted, _, _ in first["status"].values())
     assert frozenset({"user_id:ann", "email:ann@mail.nl", "email:family@mail.nl"}) in first["customers"]
 
     # bob logs in with the family mailbox later: two user ids would meet, the super-component is contested
     contested_edges = [*EDGES, (3, 5, 4, "2026-03-01")]
     write_graph(graph_settings, NODES, contested_edges)
     run_identity_graph(graph_settings, "g", "nodes", "edges")
-    second = _state(graph_settings)
+    second = graph_outcome(graph_settings)
     assert second["mode"] == "incremental"
     assert second["resolved"] == 5  # ann's and bob's nodes; cas untouched
-    assert second["status"][("user_id:bob", "email:family@mail.nl")] == (
+    assert second["status"][("user_id:bob", "email:family@mail.nl", 4)][:2] == (
         False,
         "would put 2 user_id values in one customer (limit 1)",
     )
@@ -102,12 +63,12 @@ def test_a_super_component_turning_contested_and_free_again_matches_full_runs(gr
     # the record is deleted: the edge is gone and the super-component is free again
     write_graph(graph_settings, NODES, EDGES)
     run_identity_graph(graph_settings, "g", "nodes", "edges")
-    third = _state(graph_settings)
+    third = graph_outcome(graph_settings)
     assert (third["mode"], third["resolved"]) == ("incremental", 5)
     assert (third["customers"], third["status"]) == (first["customers"], first["status"])
 
 
-def test_a_gone_node_and_a_new_node_are_replaced_in_the_state(graph_settings, tmp_path):
+def test_a_gone_node_and_a_new_node_are_replaced_in_thegraph_outcome(graph_settings, tmp_path):
     write_graph(graph_settings, NODES, EDGES)
     run_identity_graph(graph_settings, "g", "nodes", "edges")
     # cas's phone disappears (retention) and a new person arrives
@@ -118,7 +79,7 @@ def test_a_gone_node_and_a_new_node_are_replaced_in_the_state(graph_settings, tm
     edges = [e for e in EDGES if e[1] != 7] + [(8, 9, 4, "2026-04-01")]
     write_graph(graph_settings, nodes, edges)
     run_identity_graph(graph_settings, "g", "nodes", "edges")
-    after = _state(graph_settings)
+    after = graph_outcome(graph_settings)
     assert (after["mode"], after["resolved"]) == ("incremental", 3)  # cas, dee and dee's email
     full = _full(tmp_path, "gone", nodes, edges)
     assert (after["customers"], after["status"]) == (full["customers"], full["status"])
