@@ -39,7 +39,9 @@
     {%- if node_count is none and prune_min_nodes > 0 -%}
         {%- set node_count = run_query("select count(*) from " ~ parents).columns[0].values()[0] -%}
     {%- endif -%}
-    {%- set state = namespace(parents=parents, edges=edges, rounds=0, converged=false, pruned=[], stale=[],
+    {#- `pairs`: each edge once, for the prune's check (both ends are marked, so one way is enough) -#}
+    {%- set state = namespace(parents=parents, edges=edges, pairs="(" ~ edges_sql ~ ")", rounds=0,
+        converged=false, pruned=[], stale=[],
         open_nodes=node_count or 0) -%}
     {%- set prune_rounds = [1, 2, 4, 8, 16, 32, 64] -%}
     {%- for round in range(1, max_rounds + 1) -%}
@@ -98,11 +100,14 @@
     rounds have converged. -#}
 {% macro connected_components_prune(work, label, round, state) %}
     {%- set open_groups = cdp.identity_scratch_relation(work, label ~ '_open_groups_' ~ round) -%}
+    {#- an edge between two groups opens both: each pair is read once, its two ends marked -#}
     {%- do cdp.identity_create_table(open_groups, "
-        select distinct from_parents.parent_id as group_id
-        from " ~ state.edges ~ " as edges
-        inner join " ~ state.parents ~ " as from_parents on edges.src = from_parents.node_id
-        inner join " ~ state.parents ~ " as to_parents on edges.dst = to_parents.node_id
+        select distinct
+            case when ends.end_number = 1 then from_parents.parent_id else to_parents.parent_id end as group_id
+        from " ~ state.pairs ~ " as pairs
+        inner join " ~ state.parents ~ " as from_parents on pairs.src = from_parents.node_id
+        inner join " ~ state.parents ~ " as to_parents on pairs.dst = to_parents.node_id
+        cross join (select 1 as end_number union all select 2 as end_number) as ends
         where from_parents.parent_id <> to_parents.parent_id") -%}
     {%- set finished = cdp.identity_scratch_relation(work, label ~ '_finished_' ~ round) -%}
     {%- do cdp.identity_create_table(finished, "
@@ -139,6 +144,7 @@
         {%- endif -%}
         {%- set state.parents = open_parents -%}
         {%- set state.edges = open_edges -%}
+        {%- set state.pairs = open_edges -%}
         {%- set state.open_nodes = counts[1] - counts[0] -%}
     {%- endif -%}
 {% endmacro %}
