@@ -128,10 +128,14 @@ def scipy_bound(path: Path) -> tuple[float, np.ndarray, np.ndarray]:
     with duckdb.connect(str(path)) as conn:
         n = conn.execute("select max(node_id) from g.nodes").fetchone()[0] + 1
         edges = conn.execute("select from_node_id, to_node_id from g.edges").fetchnumpy()
-    src, dst = edges["from_node_id"].astype(np.int64), edges["to_node_id"].astype(np.int64)
-    graph = coo_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
+    labels = scipy_labels(edges["from_node_id"], edges["to_node_id"], n)
     return time.perf_counter() - started, np.arange(n), labels
+
+
+def scipy_labels(src: np.ndarray, dst: np.ndarray, n: int) -> np.ndarray:
+    """scipy's component label of each of the `n` nodes of the integer edges `src` -> `dst`."""
+    graph = coo_matrix((np.ones(len(src), dtype=np.int8), (src.astype(np.int64), dst.astype(np.int64))), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
 
 
 def keyed_bound_and_mismatches(path: Path) -> tuple[float, float, int]:
@@ -153,45 +157,43 @@ def keyed_bound_and_mismatches(path: Path) -> tuple[float, float, int]:
             """
         ).fetchnumpy()
         n = conn.execute("select count(*) from key_ids").fetchall()[0][0]
-        src, dst = edges["from_id"].astype(np.int64), edges["to_id"].astype(np.int64)
-        graph = coo_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
-        _, labels = connected_components(graph, directed=False)
+        labels = scipy_labels(edges["from_id"], edges["to_id"], n)
         seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
         conn.register("scipy_key_labels", {"id": np.arange(n), "label": labels})
-        mismatches = conn.execute(
+        mismatches = partition_mismatches(
+            conn,
             """
-            with paired as (
-                select scipy.label, l.component_id
-                from scipy_key_labels as scipy
-                inner join key_ids using (id)
-                inner join g.keyed_nodes__ids as ids using (node_key)
-                inner join g.keyed_edges__ids__labels as l on ids.node_id = l.node_id
-            )
-            select count(*) from (
-                select label from paired group by label having count(distinct component_id) > 1
-                union all
-                select component_id from paired group by component_id having count(distinct label) > 1
-            )
-            """
-        ).fetchall()[0][0]
+            select scipy.label, l.component_id
+            from scipy_key_labels as scipy
+            inner join key_ids using (id)
+            inner join g.keyed_nodes__ids as ids using (node_key)
+            inner join g.keyed_edges__ids__labels as l on ids.node_id = l.node_id
+            """,
+        )
     return seconds, cpu, mismatches
 
 
-def partition_mismatches(conn: duckdb.DuckDBPyConnection, node_ids: np.ndarray, labels: np.ndarray) -> int:
-    """Components on which the SQL labels and scipy's disagree: every scipy component must map to one
-    SQL component and back."""
-    conn.register("scipy_labels", {"node_id": node_ids, "label": labels})
+def partition_mismatches(conn: duckdb.DuckDBPyConnection, paired_sql: str) -> int:
+    """Components on which the SQL labels and scipy's disagree, given `paired_sql`: each node's scipy
+    `label` and SQL `component_id`. Every scipy component must map to one SQL component and back."""
     return conn.execute(
-        """
+        f"""
+        with paired as ({paired_sql})
         select count(*) from (
-            select label from scipy_labels inner join g.edges__labels as l using (node_id)
-            group by label having count(distinct l.component_id) > 1
+            select label from paired group by label having count(distinct component_id) > 1
             union all
-            select l.component_id from scipy_labels inner join g.edges__labels as l using (node_id)
-            group by l.component_id having count(distinct label) > 1
+            select component_id from paired group by component_id having count(distinct label) > 1
         )
         """
     ).fetchall()[0][0]
+
+
+def integer_mismatches(conn: duckdb.DuckDBPyConnection, node_ids: np.ndarray, labels: np.ndarray) -> int:
+    """partition_mismatches of the integer graph (`g.edges__labels`) against scipy's labels by node id."""
+    conn.register("scipy_labels", {"node_id": node_ids, "label": labels})
+    return partition_mismatches(
+        conn, "select label, l.component_id from scipy_labels inner join g.edges__labels as l using (node_id)"
+    )
 
 
 def add_new_data(path: Path, share: float, seed: int) -> int:
@@ -318,7 +320,7 @@ def main() -> None:
         bound_cpu = _cpu_seconds() - cpu_started
         with duckdb.connect(str(settings.duckdb_path)) as conn:
             rounds = conn.execute("select tier, rounds from g.edges__rounds order by tier").fetchall()
-            mismatches = partition_mismatches(conn, node_ids, labels)
+            mismatches = integer_mismatches(conn, node_ids, labels)
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
         print(
@@ -369,7 +371,7 @@ def main() -> None:
                 ((mode, total, resolved, detection),) = conn.execute(
                     "select mode, nodes_total, nodes_resolved, change_detection from g.edges__incremental"
                 ).fetchall()
-                mismatches = partition_mismatches(conn, node_ids, labels)
+                mismatches = integer_mismatches(conn, node_ids, labels)
             print(f"incremental run, {added:,} new identifiers ({args.new_share:.0%}):")
             print(
                 f"  time ({mode}, {detection}):  {incremental_seconds:8.1f} s"
