@@ -6,7 +6,8 @@
 {%- endmacro %}
 
 {#- Returns the relation of a scratch table of the identity graph: one a run writes and drops itself (the
-    rounds of connected_components), never read by a model or a later run. -#}
+    rounds of connected_components, the tiers' tables, an incremental run's change set and redone part),
+    never read by a model or a later run. -#}
 {% macro identity_scratch_relation(base, name) -%}
     {{ return(adapter.dispatch('identity_scratch_relation', 'cdp')(base, name)) }}
 {%- endmacro %}
