@@ -1,67 +1,64 @@
 {#- Returns {'relation': r, 'rounds': n}: `r` holds one row (node_id, component_id) per node on an edge of
-    `edges_sql` (a select of integer `src`, `dst`; pass each pair once: the rounds read it both ways, and
-    a repeated pair only adds rows to every join), component_id being the smallest node_id of the node's
-    connected component.
+    `edges_sql` (a select of integer `src`, `dst`; pass each pair once: the later rounds read it both ways,
+    and a repeated pair only adds rows to every join), component_id being the smallest node_id of the
+    node's connected component.
 
-    FastSV-style min-label hooking with pointer jumping (Zhang, Azad and Buluc 2020). Round 0 gives each
-    node its smallest neighbour (or itself), round 1 the smallest of its neighbours' round-0 parents (the
-    minimum within two hops: one join and one group-by). Each later round takes, per node, the smallest
-    grandparent among itself and its neighbours (aggressive hooking and shortcutting) and hooks the node's
-    parent onto it too (stochastic hooking). Parents only decrease and never leave their component, and
-    pointer jumping halves path lengths, so the rounds grow with the log of a component's size, not its
-    diameter (a 200,000-node chain with shuffled ids converges in about 20). Each round is one table built
-    from plain joins and group-bys (runs on Spark as on DuckDB), then an explicit convergence check: a
-    round that changes no parent means every tree is a star rooted at its component's minimum. More than
-    `max_rounds` (default var identity_max_rounds) rounds fails the build.
+    FastSV-style min-label hooking with pointer jumping (Zhang, Azad and Buluc 2020). Round 1 hooks every
+    node onto the smallest member of the stars it belongs to, a star being a source and the nodes it points
+    at (connected_components_first_round): the pairs are read one way, and a customer whose records share
+    their anchor closes at once. Each later round takes, per node, the smallest grandparent among itself
+    and its neighbours (aggressive hooking and shortcutting) and hooks the node's parent onto it too
+    (stochastic hooking). Parents only decrease and never leave their component, and pointer jumping
+    halves path lengths, so the rounds grow with the log of a component's size, not its diameter (a
+    200,000-node chain with shuffled ids converges in about 20). Each round is one table built from plain
+    joins and group-bys (runs on Spark as on DuckDB), then an explicit convergence check: a round that
+    changes no parent means every tree is a star rooted at its component's minimum. More than `max_rounds`
+    (default var identity_max_rounds) rounds fails the build.
 
     Finished components leave the rounds: after rounds 1, 2, 4, 8, ... a group of nodes sharing a parent,
     with no edge to a node of another group, is a whole component, every node pointing at its minimum, so
     its nodes are set aside with their labels and later rounds join only the components still converging
-    (a graph of many small customers and a few long chains spends its later rounds on the chains alone;
-    round 1 alone closes every customer whose records share one anchor). The prune's counts are the
-    convergence check of its round: no open group left. Only while at least `prune_min_nodes` nodes
-    (`node_count` at the start, when the caller knows it) are still in the rounds: setting parts aside
-    costs four statements, more than a round over a small graph (an incremental run's redone part) saves. -#}
+    (a graph of many small customers and a few long chains spends its later rounds on the chains alone).
+    The prune's counts are the convergence check of its round: no open group left. Only while at least
+    `prune_min_nodes` nodes (`node_count` at the start, when the caller knows it) are still in the rounds:
+    setting parts aside costs four statements, more than a round over a small graph (an incremental run's
+    redone part) saves. -#}
 {% macro connected_components(edges_sql, work, label, max_rounds=none, prune_min_nodes=0, node_count=none) %}
     {%- set max_rounds = max_rounds or var('identity_max_rounds', 40) -%}
-    {%- set edges = cdp.identity_scratch_relation(work, label ~ '_edges') -%}
-    {%- do cdp.identity_create_table(edges, "
-        select src, dst from (" ~ edges_sql ~ ") as given
-        where src <> dst
-        union all
-        select dst as src, src as dst from (" ~ edges_sql ~ ") as given_reversed
-        where src <> dst") -%}
-    {%- set parents = cdp.identity_scratch_relation(work, label ~ '_round_0') -%}
-    {%- do cdp.identity_create_table(parents, "
-        select src as node_id, least(src, min(dst)) as parent_id
-        from " ~ edges ~ "
-        group by src") -%}
-    {%- if node_count is none and prune_min_nodes > 0 -%}
-        {%- set node_count = run_query("select count(*) from " ~ parents).columns[0].values()[0] -%}
-    {%- endif -%}
-    {#- `pairs`: each edge once, for the prune's check (both ends are marked, so one way is enough) -#}
-    {%- set state = namespace(parents=parents, edges=edges, pairs="(" ~ edges_sql ~ ")", rounds=0,
-        converged=false, pruned=[], stale=[],
-        open_nodes=node_count or 0) -%}
+    {#- `pairs`: each edge once, as the caller gives it; round 1 and the prune read it one way -#}
+    {%- set state = namespace(parents=none, edges=none, pairs="(" ~ edges_sql ~ ")", stars=none, rounds=0,
+        converged=false, pruned=[], stale=[], open_nodes=node_count or 0) -%}
     {%- set prune_rounds = [1, 2, 4, 8, 16, 32, 64] -%}
     {%- for round in range(1, max_rounds + 1) -%}
         {%- if not state.converged -%}
             {%- set next_parents = cdp.identity_scratch_relation(work, label ~ '_round_' ~ round) -%}
             {%- if round == 1 -%}
+                {%- set state.stars = cdp.identity_scratch_relation(work, label ~ '_stars') -%}
+                {%- do cdp.identity_create_table(state.stars, cdp.connected_components_stars(state.pairs)) -%}
+                {%- do state.stale.append(state.stars) -%}
                 {%- do cdp.identity_create_table(next_parents,
-                    cdp.connected_components_first_round(state.edges, state.parents)) -%}
+                    cdp.connected_components_first_round(state.pairs, state.stars)) -%}
+                {%- if state.open_nodes == 0 and prune_min_nodes > 0 -%}
+                    {%- set state.open_nodes = run_query("select count(*) from " ~ next_parents).columns[0].values()[0] -%}
+                {%- endif -%}
             {%- else -%}
+                {%- if state.edges is none -%}
+                    {#- the later rounds read each edge both ways -#}
+                    {%- set state.edges = cdp.identity_scratch_relation(work, label ~ '_edges') -%}
+                    {%- do cdp.identity_create_table(state.edges, cdp.connected_components_both_ways(state.pairs)) -%}
+                    {%- do state.stale.append(state.edges) -%}
+                {%- endif -%}
                 {%- do cdp.identity_create_table(next_parents,
                     cdp.connected_components_round(state.edges, state.parents)) -%}
+                {%- do state.stale.append(state.parents) -%}
             {%- endif -%}
-            {%- do state.stale.append(state.parents) -%}
             {%- set previous_parents = state.parents -%}
             {%- set state.parents = next_parents -%}
             {%- set state.rounds = round -%}
             {%- if round in prune_rounds and state.open_nodes >= prune_min_nodes -%}
                 {#- the prune's counts tell convergence too: no group with an edge to another group -#}
                 {%- do cdp.connected_components_prune(work, label, round, state) -%}
-            {%- else -%}
+            {%- elif round > 1 -%}
                 {%- set changed = run_query(
                     "select count(*) from " ~ next_parents ~ " as next_round inner join " ~ previous_parents
                     ~ " as previous_round on next_round.node_id = previous_round.node_id"
@@ -72,10 +69,6 @@
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- if state.edges.identifier != edges.identifier -%}
-        {%- do state.stale.append(state.edges) -%}
-    {%- endif -%}
-    {%- do state.stale.append(edges) -%}
     {%- if not state.converged -%}
         {%- do cdp.identity_drop_tables(state.stale + state.pruned + [state.parents]) -%}
         {%- do exceptions.raise_compiler_error(
@@ -100,6 +93,25 @@
     rounds have converged. -#}
 {% macro connected_components_prune(work, label, round, state) %}
     {%- set open_groups = cdp.identity_scratch_relation(work, label ~ '_open_groups_' ~ round) -%}
+    {%- if round == 1 -%}
+    {#- after round 1 (see connected_components_first_round): the minima of every star holding a node whose
+        stars differ in their minimum. An edge between two groups lies in a star; an end whose parent is
+        below that star's minimum is in a second star with a smaller one, and its stars' minima name both
+        groups. The pairs are only probed for those nodes (few): no join over every node. -#}
+    {%- do cdp.identity_create_table(open_groups, "
+        with shared as (
+            select node_id from " ~ state.parents ~ " where is_shared
+        )
+        select stars.star_minimum as group_id
+        from " ~ state.stars ~ " as stars
+        inner join shared on stars.node_id = shared.node_id
+        union
+        select stars.star_minimum as group_id
+        from " ~ state.pairs ~ " as pairs
+        inner join shared on pairs.dst = shared.node_id
+        inner join " ~ state.stars ~ " as stars on pairs.src = stars.node_id
+        where pairs.src <> pairs.dst") -%}
+    {%- else -%}
     {#- an edge between two groups opens both: each pair is read once, its two ends marked -#}
     {%- do cdp.identity_create_table(open_groups, "
         select distinct
@@ -109,6 +121,7 @@
         inner join " ~ state.parents ~ " as to_parents on pairs.dst = to_parents.node_id
         cross join (select 1 as end_number union all select 2 as end_number) as ends
         where from_parents.parent_id <> to_parents.parent_id") -%}
+    {%- endif -%}
     {%- set finished = cdp.identity_scratch_relation(work, label ~ '_finished_' ~ round) -%}
     {%- do cdp.identity_create_table(finished, "
         select parents.node_id, parents.parent_id as component_id
@@ -128,41 +141,80 @@
     {%- else -%}
         {%- do state.pruned.append(finished) -%}
         {%- set open_parents = cdp.identity_scratch_relation(work, label ~ '_open_' ~ round) -%}
-        {%- set open_edges = cdp.identity_scratch_relation(work, label ~ '_edges_' ~ round) -%}
+        {%- set open_pairs = cdp.identity_scratch_relation(work, label ~ '_pairs_' ~ round) -%}
         {%- do cdp.identity_create_table(open_parents, "
             select parents.node_id, parents.parent_id
             from " ~ state.parents ~ " as parents
             inner join " ~ open_groups ~ " as open_groups on parents.parent_id = open_groups.group_id") -%}
         {#- both ends of an edge lie in one component: an open source means an open edge -#}
-        {%- do cdp.identity_create_table(open_edges, "
-            select edges.src, edges.dst
-            from " ~ state.edges ~ " as edges
-            inner join " ~ open_parents ~ " as open_parents on edges.src = open_parents.node_id") -%}
-        {%- do state.stale.append(state.parents) -%}
-        {%- if not state.edges.identifier.endswith('__' ~ label ~ '_edges') -%}
-            {%- do state.stale.append(state.edges) -%}
-        {%- endif -%}
+        {%- do cdp.identity_create_table(open_pairs, "
+            select pairs.src, pairs.dst
+            from " ~ state.pairs ~ " as pairs
+            inner join " ~ open_parents ~ " as open_parents on pairs.src = open_parents.node_id") -%}
+        {%- do state.stale.extend([state.parents, open_pairs]) -%}
         {%- set state.parents = open_parents -%}
-        {%- set state.edges = open_edges -%}
-        {%- set state.pairs = open_edges -%}
+        {#- the next round reads the open pairs both ways -#}
+        {%- set state.edges = none -%}
+        {%- set state.pairs = open_pairs -%}
         {%- set state.open_nodes = counts[1] - counts[0] -%}
     {%- endif -%}
 {% endmacro %}
 
-{#- Returns the select of the first round after round 0 (each node's smallest neighbour, itself included):
-    each node's parent becomes the smallest round-0 parent among its neighbours, the minimum within two
-    hops. One join and one group-by, against a full round's five joins and two group-bys; it closes every
-    component of diameter two or less (a person's records around one anchor), which the prune after it
-    sets aside. A parent is never above its node and lies in its component, so the rounds after it start
-    from a valid forest. -#}
-{% macro connected_components_first_round(edges, parents) -%}
+{#- Returns the select of round 1 from `pairs` (integer `src`, `dst`, read one way) and their `stars`
+    (connected_components_stars: each source's star, the source and every node it points at, with its
+    smallest member): each node takes the smallest minimum among the stars it belongs to (its own and
+    those pointing at it). One join of the pairs with the stars and an aggregate by node: no pair is read
+    both ways. A node's parent is at most its smallest neighbour (what a plain first hook gives) and,
+    through the stars, often the minimum two hops away; every component that is one star closes here (the
+    graph's edges run from a record's anchor to its other identifiers: a customer whose records share
+    their anchor is one star), and the prune after it sets those aside. A parent is never above its node
+    and lies in its component, so the rounds after it start from a valid forest. `is_shared`: the node's
+    stars differ in their minimum (the prune after round 1 starts from those nodes). Self-pairs are left
+    out. -#}
+{% macro connected_components_first_round(pairs, stars) -%}
+    with memberships as (
+        select
+            pairs.dst as node_id,
+            stars.star_minimum
+        from {{ pairs }} as pairs
+        inner join {{ stars }} as stars
+            on pairs.src = stars.node_id
+        where pairs.src <> pairs.dst
+        union all
+        select
+            node_id,
+            star_minimum
+        from {{ stars }}
+    )
     select
-        edges.src as node_id,
-        min(parents.parent_id) as parent_id
-    from {{ edges }} as edges
-    inner join {{ parents }} as parents
-        on edges.dst = parents.node_id
-    group by edges.src
+        node_id,
+        min(star_minimum) as parent_id,
+        min(star_minimum) <> max(star_minimum) as is_shared
+    from memberships
+    group by node_id
+{%- endmacro %}
+
+{#- Returns the select of the stars of `pairs` (integer `src`, `dst`): each source (node_id) with the
+    smallest of itself and the nodes it points at (star_minimum). Self-pairs are left out. -#}
+{% macro connected_components_stars(pairs) -%}
+    select
+        pairs.src as node_id,
+        least(pairs.src, min(pairs.dst)) as star_minimum
+    from {{ pairs }} as pairs
+    where pairs.src <> pairs.dst
+    group by pairs.src
+{%- endmacro %}
+
+{#- Returns the select of `pairs` (integer `src`, `dst`) read both ways, self-pairs left out: the edges
+    the rounds after the first join on. -#}
+{% macro connected_components_both_ways(pairs) -%}
+    select pairs.src, pairs.dst
+    from {{ pairs }} as pairs
+    where pairs.src <> pairs.dst
+    union all
+    select pairs.dst as src, pairs.src as dst
+    from {{ pairs }} as pairs
+    where pairs.src <> pairs.dst
 {%- endmacro %}
 
 {#- Returns the select of one round of connected_components: the next parent of every node. -#}
