@@ -21,7 +21,7 @@
     (a graph of many small customers and a few long chains spends its later rounds on the chains alone).
     The prune's counts are the convergence check of its round: no open group left. Only while at least
     `prune_min_nodes` nodes (`node_count` at the start, when the caller knows it) are still in the rounds:
-    setting parts aside costs four statements, more than a round over a small graph (an incremental run's
+    setting parts aside costs five statements, more than a round over a small graph (an incremental run's
     redone part) saves. -#}
 {% macro connected_components(edges_sql, work, label, max_rounds=none, prune_min_nodes=0, node_count=none) %}
     {%- set max_rounds = max_rounds or var('identity_max_rounds', 40) -%}
@@ -86,8 +86,8 @@
 {% endmacro %}
 
 {#- Sets aside the finished components of `state` (see connected_components): their nodes go to a table of
-    their own, appended to `state.pruned`; `state.parents` and `state.edges` keep the rest, and
-    `state.open_nodes` their count. A group (the nodes of one parent) with no edge to another group is a
+    their own, appended to `state.pruned`; `state.parents` and `state.pairs` keep the rest (the next round
+    makes their pairs symmetric: `state.edges`), and `state.open_nodes` their count. A group (the nodes of one parent) with no edge to another group is a
     whole component whose nodes all point at its minimum, so only the groups with such an edge (few, once
     the small components have closed) are looked up; the rest need no check. When none is left, the
     rounds have converged. -#}

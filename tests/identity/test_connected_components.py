@@ -55,9 +55,10 @@ def _union_find_components(node_ids: list[int], edges: list[tuple[int, int]]) ->
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_components_of_random_graphs_equal_union_find(graph_settings, seed):
-    """Stars (closed in round 1), paths and trees (set aside in later prunes), cycles, repeated and
-    reversed pairs, and groups whose smallest member borders only larger groups: the components equal a
-    union-find's, every node's id being its component's minimum."""
+    """Stars (closed in round 1), stars pointing inwards (one node in many stars of two), paths and trees
+    (set aside in later prunes), cycles, repeated and reversed pairs, and groups whose smallest member
+    borders only larger groups: the components equal a union-find's, every node's id being its
+    component's minimum."""
     rng = random.Random(seed)
     ids = rng.sample(range(1, 100_000), 1_500)
     edges: list[tuple[int, int]] = []
@@ -66,10 +67,12 @@ def test_components_of_random_graphs_equal_union_find(graph_settings, seed):
         size = rng.choice([1, 2, 3, 4, 5, 8, 20, 60])
         part = ids[position : position + size]
         position += size
-        shape = rng.choice(["star", "path", "tree", "cycle"])
+        shape = rng.choice(["star", "inward_star", "path", "tree", "cycle"])
         for i in range(1, len(part)):
             if shape == "star":
                 edges.append((part[0], part[i]))
+            elif shape == "inward_star":
+                edges.append((part[i], part[0]))
             elif shape == "path" or shape == "cycle":
                 edges.append((part[i - 1], part[i]))
             else:
