@@ -31,3 +31,19 @@
     {%- do adapter.drop_relation(target) -%}
     {%- do adapter.rename_relation(replaced, target) -%}
 {%- endmacro %}
+
+{#- Returns nothing. Appends to `target` the rows of the select `rows_sql` (the columns of `target`, by
+    name): how an incremental identity run adds the new edges' statuses when no old one changed. -#}
+{% macro identity_insert_rows(target, rows_sql) -%}
+    {{ return(adapter.dispatch('identity_insert_rows', 'cdp')(target, rows_sql)) }}
+{%- endmacro %}
+
+{% macro duckdb__identity_insert_rows(target, rows_sql) -%}
+    {%- do run_query("insert into " ~ target ~ " by name " ~ rows_sql) -%}
+{%- endmacro %}
+
+{#- Spark (and the default): by position, in the order of `target`'s columns. -#}
+{% macro default__identity_insert_rows(target, rows_sql) -%}
+    {%- set names = adapter.get_columns_in_relation(target) | map(attribute='name') | list -%}
+    {%- do run_query("insert into " ~ target ~ " select " ~ names | join(', ') ~ " from (" ~ rows_sql ~ ") as added") -%}
+{%- endmacro %}

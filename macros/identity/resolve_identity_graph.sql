@@ -12,8 +12,9 @@
     are dirty (a node id names the same node in every run: int_identity_nodes hashes the node key); the
     super-components they were in, plus the new nodes, are resolved again from scratch
     (resolve_identity_subgraph), and only their rows of state and edge status are replaced
-    (identity_replace_rows: delete + insert on DuckDB); every other node keeps its component and every
-    other edge its status. The result equals a full run's.
+    (identity_replace_rows: delete + insert on DuckDB; when the edge rows are proven appended and no old
+    edge changes status, the new edges' statuses are only added); every other node keeps its component
+    and every other edge its status. The result equals a full run's.
 
     Finding the dirty nodes (change_detection):
     - `change set`: the edge rows observed after the watermark are the new ones; one scan of each table
@@ -160,17 +161,61 @@
                 ~ sub_nodes ~ "), (select count(*) from " ~ affected ~ ")").rows[0] -%}
             {%- if counts[2] > 0 -%}
                 {#- an edge from an affected node ends at one too: it is new (both ends dirty) or old (one super) -#}
-                {%- do cdp.identity_create_table(sub_edges, "
-                    select " ~ cdp.resolve_identity_graph_edge_columns('edges') | join(', ') ~ "
-                    from " ~ edges ~ " as edges
-                    inner join " ~ affected ~ " as affected on edges.from_node_id = affected.node_id") -%}
+                {%- set old_status = cdp.identity_scratch_relation(work, 'old_edge_status') -%}
+                {%- if proven.edges -%}
+                    {#- every edge row up to the watermark is one the last run saw: the affected nodes' old edges
+                        are their rows of the edge statuses (one per distinct edge, its first observation kept),
+                        and the new rows are added to them; the raw edge rows are not read again -#}
+                    {%- do cdp.identity_create_table(old_status, "
+                        select status.*
+                        from " ~ edge_status ~ " as status
+                        inner join " ~ affected ~ " as affected on status.from_node_id = affected.node_id") -%}
+                    {%- do cdp.identity_create_table(sub_edges, "
+                        select from_node_id, to_node_id, tier, first_observed_at as observed_at
+                        from " ~ old_status ~ "
+                        union all
+                        select " ~ cdp.resolve_identity_graph_edge_columns('new_edges') | join(', ') ~ "
+                        from " ~ new_edges ~ " as new_edges") -%}
+                {%- else -%}
+                    {%- do cdp.identity_create_table(sub_edges, "
+                        select " ~ cdp.resolve_identity_graph_edge_columns('edges') | join(', ') ~ "
+                        from " ~ edges ~ " as edges
+                        inner join " ~ affected ~ " as affected on edges.from_node_id = affected.node_id") -%}
+                {%- endif -%}
                 {#- a small part converges in a few rounds over all of it: no setting finished parts aside -#}
                 {%- do cdp.resolve_identity_subgraph(sub_nodes, sub_edges, work, max_rounds, 'sub_', 50000, counts[1]) -%}
                 {#- every other node keeps its component and every other edge its status -#}
                 {%- set sub_status = cdp.identity_scratch_relation(work, 'sub_edge_status') -%}
                 {%- set sub_state = cdp.identity_scratch_relation(work, 'sub_state_nodes') -%}
-                {%- do cdp.identity_replace_rows(edge_status, 'from_node_id', affected, sub_status) -%}
+                {%- set keys_match = "old_status.from_node_id = sub_status.from_node_id
+                    and old_status.to_node_id = sub_status.to_node_id and old_status.tier = sub_status.tier" -%}
+                {%- set restated = 1 -%}
+                {%- if proven.edges -%}
+                    {#- old edges whose status the redone part changed (a limit newly at stake): none, mostly -#}
+                    {%- set restated = run_query("
+                        select count(*)
+                        from " ~ old_status ~ " as old_status
+                        left join " ~ sub_status ~ " as sub_status on " ~ keys_match ~ "
+                        where sub_status.from_node_id is null
+                            or old_status.is_admitted <> sub_status.is_admitted
+                            or not (old_status.rejection_reason = sub_status.rejection_reason
+                                or (old_status.rejection_reason is null and sub_status.rejection_reason is null))
+                            or not (old_status.first_observed_at = sub_status.first_observed_at
+                                or (old_status.first_observed_at is null and sub_status.first_observed_at is null))"
+                    ).columns[0].values()[0] -%}
+                {%- endif -%}
+                {%- if restated == 0 -%}
+                    {#- the old rows stay as they are: only the new edges' rows are added, no delete (a scan) -#}
+                    {%- do cdp.identity_insert_rows(edge_status, "
+                        select sub_status.*
+                        from " ~ sub_status ~ " as sub_status
+                        left join " ~ old_status ~ " as old_status on " ~ keys_match ~ "
+                        where old_status.from_node_id is null") -%}
+                {%- else -%}
+                    {%- do cdp.identity_replace_rows(edge_status, 'from_node_id', affected, sub_status) -%}
+                {%- endif -%}
                 {%- do cdp.identity_replace_rows(state_nodes, 'node_id', affected, sub_state) -%}
+                {%- do work_tables.append(old_status) -%}
                 {%- set sub_rounds = cdp.identity_scratch_relation(work, 'sub_rounds') -%}
                 {%- do cdp.identity_create_table(rounds, "select tier, rounds from " ~ sub_rounds) -%}
                 {%- do work_tables.extend([sub_edges, sub_status, sub_state, sub_rounds]) -%}
