@@ -87,10 +87,10 @@
 
 {#- Sets aside the finished components of `state` (see connected_components): their nodes go to a table of
     their own, appended to `state.pruned`; `state.parents` and `state.pairs` keep the rest (the next round
-    makes their pairs symmetric: `state.edges`), and `state.open_nodes` their count. A group (the nodes of one parent) with no edge to another group is a
-    whole component whose nodes all point at its minimum, so only the groups with such an edge (few, once
-    the small components have closed) are looked up; the rest need no check. When none is left, the
-    rounds have converged. -#}
+    makes their pairs symmetric: `state.edges`), and `state.open_nodes` their count. A group (the nodes
+    of one parent) with no edge to another group is a whole component whose nodes all point at its
+    minimum, so only the groups with such an edge (few, once the small components have closed) are looked
+    up; the rest need no check. When none is left, the rounds have converged. -#}
 {% macro connected_components_prune(work, label, round, state) %}
     {%- set open_groups = cdp.identity_scratch_relation(work, label ~ '_open_groups_' ~ round) -%}
     {%- if round == 1 -%}

@@ -8,7 +8,7 @@
 {#- DuckDB: row-level delete, then insert by column name; work proportional to the rows replaced. -#}
 {% macro duckdb__identity_replace_rows(target, key_column, keys, rows) -%}
     {%- do run_query("delete from " ~ target ~ " where " ~ key_column ~ " in (select node_id from " ~ keys ~ ")") -%}
-    {%- do run_query("insert into " ~ target ~ " by name select * from " ~ rows) -%}
+    {%- do cdp.identity_insert_rows(target, "select * from " ~ rows) -%}
 {%- endmacro %}
 
 {#- Spark on plain Parquet (and the default) has no row-level delete: write the kept rows and the new
