@@ -59,6 +59,7 @@
             {%- set affected = cdp.identity_scratch_relation(work, 'affected') -%}
             {%- set new_edges = cdp.identity_scratch_relation(work, 'new_edges') -%}
             {%- set new_end_state = cdp.identity_scratch_relation(work, 'new_end_state') -%}
+            {%- set new_end_nodes = cdp.identity_scratch_relation(work, 'new_end_nodes') -%}
             {%- if has_watermark -%}
                 {%- set last_run = run_query("select count(*), max(cast(max_observed_at as " ~ dbt.type_string()
                     ~ ")) from " ~ watermark ~ " where state_version = 1").rows[0] -%}
@@ -74,8 +75,18 @@
                             union
                             select to_node_id as node_id from " ~ new_edges ~ "
                         ) as new_ends on state.node_id = new_ends.node_id") -%}
+                    {#- and their rows of the nodes now: the proof's terms, and these nodes as the run reads them -#}
+                    {%- do cdp.identity_create_table(new_end_nodes, "
+                        select " ~ cdp.resolve_identity_graph_node_columns('nodes') | join(', ') ~ "
+                        from " ~ nodes ~ " as nodes
+                        inner join (
+                            select from_node_id as node_id from " ~ new_edges ~ "
+                            union
+                            select to_node_id as node_id from " ~ new_edges ~ "
+                        ) as new_ends on nodes.node_id = new_ends.node_id") -%}
                     {%- do cdp.identity_create_table(changes,
-                        cdp.resolve_identity_graph_changes(nodes, edges, new_end_state, new_edges, watermark)) -%}
+                        cdp.resolve_identity_graph_changes(nodes, edges, new_end_state, new_end_nodes, new_edges,
+                            watermark)) -%}
                     {%- set proof = run_query("select edges_appended, nodes_unchanged from " ~ changes).rows[0] -%}
                     {%- do proven.update({'totals': true, 'edges': proof[0], 'nodes': proof[1]}) -%}
                 {%- endif -%}
@@ -139,22 +150,40 @@
                 union
                 select node_id from changed_nodes") -%}
             {%- endif -%}
-            {#- the dirty nodes (gone ones included: their rows go) and every node of their super-components -#}
-            {%- do cdp.identity_create_table(affected, "
+            {#- the state's rows of every node of the dirty nodes' super-components; `affected`: those nodes and
+                the dirty ones (new or gone ones included: the rows of gone ones go) -#}
+            {%- set affected_state = cdp.identity_scratch_relation(work, 'affected_state') -%}
+            {%- do cdp.identity_create_table(affected_state, "
                 with dirty_supers as (" ~ dirty_supers_sql ~ "
                 )
-                select dirty.node_id from " ~ dirty ~ " as dirty
-                union
-                select state.node_id
+                select state.*
                 from " ~ state_nodes ~ " as state
                 inner join dirty_supers on state.super_id = dirty_supers.super_id") -%}
+            {%- do cdp.identity_create_table(affected, "
+                select node_id from " ~ dirty ~ " as dirty
+                union
+                select node_id from " ~ affected_state) -%}
             {%- set sub_nodes = cdp.identity_scratch_relation(work, 'sub_nodes') -%}
             {%- set sub_edges = cdp.identity_scratch_relation(work, 'sub_edges') -%}
             {#- only the columns the resolution reads: the models' tables carry keys and provenance as text -#}
-            {%- do cdp.identity_create_table(sub_nodes, "
-                select " ~ cdp.resolve_identity_graph_node_columns('nodes') | join(', ') ~ "
-                from " ~ nodes ~ " as nodes
-                inner join " ~ affected ~ " as affected on nodes.node_id = affected.node_id") -%}
+            {%- if detection == 'change set' -%}
+                {#- every node but the new edges' ends is, as proven, as the state has it: those nodes are read
+                    from the state's rows just taken, the ends from their rows of the nodes; the nodes table
+                    is not read again -#}
+                {%- do cdp.identity_create_table(sub_nodes, "
+                    select " ~ cdp.resolve_identity_graph_node_columns('state') | join(', ') ~ "
+                    from " ~ affected_state ~ " as state
+                    left join " ~ new_end_state ~ " as new_end_state on state.node_id = new_end_state.node_id
+                    where new_end_state.node_id is null
+                    union all
+                    select " ~ cdp.resolve_identity_graph_node_columns('nodes') | join(', ') ~ "
+                    from " ~ new_end_nodes ~ " as nodes") -%}
+            {%- else -%}
+                {%- do cdp.identity_create_table(sub_nodes, "
+                    select " ~ cdp.resolve_identity_graph_node_columns('nodes') | join(', ') ~ "
+                    from " ~ nodes ~ " as nodes
+                    inner join " ~ affected ~ " as affected on nodes.node_id = affected.node_id") -%}
+            {%- endif -%}
             {%- set counts = run_query("select ("
                 ~ ("select nodes_count from " ~ changes if proven.totals else "select count(*) from " ~ nodes)
                 ~ "), (select count(*) from "
@@ -189,21 +218,28 @@
                 {%- set sub_state = cdp.identity_scratch_relation(work, 'sub_state_nodes') -%}
                 {%- set keys_match = "old_status.from_node_id = sub_status.from_node_id
                     and old_status.to_node_id = sub_status.to_node_id and old_status.tier = sub_status.tier" -%}
-                {%- set restated = 1 -%}
-                {%- if proven.edges -%}
-                    {#- old edges whose status the redone part changed (a limit newly at stake): none, mostly -#}
-                    {%- set restated = run_query("
-                        select count(*)
-                        from " ~ old_status ~ " as old_status
-                        left join " ~ sub_status ~ " as sub_status on " ~ keys_match ~ "
-                        where sub_status.from_node_id is null
-                            or old_status.is_admitted <> sub_status.is_admitted
-                            or not (old_status.rejection_reason = sub_status.rejection_reason
-                                or (old_status.rejection_reason is null and sub_status.rejection_reason is null))
-                            or not (old_status.first_observed_at = sub_status.first_observed_at
-                                or (old_status.first_observed_at is null and sub_status.first_observed_at is null))"
-                    ).columns[0].values()[0] -%}
-                {%- endif -%}
+                {#- the old nodes whose row the redone part changed or dropped (a component merged into an older
+                    one, a node gone): none, mostly, as a new node rarely has the smallest id of its component;
+                    and, when the edge rows are proven appended, the old edges whose status it changed (a limit
+                    newly at stake): none, mostly; else every old status is written again -#}
+                {%- set restated_nodes_sql = "
+                    select count(*)
+                    from " ~ affected_state ~ " as old_state
+                    left join " ~ sub_state ~ " as sub_state on old_state.node_id = sub_state.node_id
+                    where sub_state.node_id is null
+                        or " ~ cdp.identity_rows_differ('old_state', 'sub_state',
+                            ['node_type', 'priority', 'max_per_customer', 'super_id', 'component_id']) -%}
+                {%- set restated_edges_sql = "
+                    select count(*)
+                    from " ~ old_status ~ " as old_status
+                    left join " ~ sub_status ~ " as sub_status on " ~ keys_match ~ "
+                    where sub_status.from_node_id is null
+                        or " ~ cdp.identity_rows_differ('old_status', 'sub_status',
+                            ['is_admitted', 'rejection_reason', 'first_observed_at'])
+                    if proven.edges else "select 1" -%}
+                {%- set restated_counts = run_query("select (" ~ restated_nodes_sql ~ "), ("
+                    ~ restated_edges_sql ~ ")").rows[0] -%}
+                {%- set restated = restated_counts[1] -%}
                 {%- if restated == 0 -%}
                     {#- the old rows stay as they are: only the new edges' rows are added, no delete (a scan) -#}
                     {%- do cdp.identity_insert_rows(edge_status, "
@@ -214,7 +250,16 @@
                 {%- else -%}
                     {%- do cdp.identity_replace_rows(edge_status, 'from_node_id', affected, sub_status) -%}
                 {%- endif -%}
-                {%- do cdp.identity_replace_rows(state_nodes, 'node_id', affected, sub_state) -%}
+                {%- if restated_counts[0] == 0 -%}
+                    {#- the old nodes' rows stay as they are: only the new nodes' rows are added, no delete -#}
+                    {%- do cdp.identity_insert_rows(state_nodes, "
+                        select sub_state.*
+                        from " ~ sub_state ~ " as sub_state
+                        left join " ~ affected_state ~ " as old_state on sub_state.node_id = old_state.node_id
+                        where old_state.node_id is null") -%}
+                {%- else -%}
+                    {%- do cdp.identity_replace_rows(state_nodes, 'node_id', affected, sub_state) -%}
+                {%- endif -%}
                 {%- do work_tables.append(old_status) -%}
                 {%- set sub_rounds = cdp.identity_scratch_relation(work, 'sub_rounds') -%}
                 {%- do cdp.identity_create_table(rounds, "select tier, rounds from " ~ sub_rounds) -%}
@@ -223,8 +268,8 @@
                 {%- do cdp.identity_create_table(rounds, "select 0 as tier, 0 as rounds") -%}
             {%- endif -%}
             {%- set mode = 'incremental' -%}
-            {%- do work_tables.extend([cdp.identity_scratch_relation(work, 'dirty'), affected, sub_nodes, new_edges,
-                new_end_state]) -%}
+            {%- do work_tables.extend([cdp.identity_scratch_relation(work, 'dirty'), affected, affected_state, sub_nodes,
+                new_edges, new_end_state, new_end_nodes]) -%}
         {%- else -%}
             {#- drop the state of older versions of this macro, if any, and the watermark until the run ends -#}
             {%- for name in ['state_edges', 'keyed_edges', 'watermark', 'changes'] -%}
@@ -302,10 +347,10 @@
     `new_edges`) are, in count and checksum, the rows the last run saw, so every change is a row after it;
     a deleted, edited or late row (observed before the watermark) makes it false. `nodes_unchanged`: the
     nodes besides the ends of the new edges are, in count and checksum, the state's nodes besides those
-    ends (new, gone or changed nodes elsewhere make it false). One scan of each table, no join of two
-    whole tables: the state is only probed for the new edges' ends. -#}
-{% macro resolve_identity_graph_changes(nodes, edges, new_end_state, new_edges, watermark) -%}
-    {%- set node_columns = cdp.resolve_identity_graph_node_columns('nodes') -%}
+    ends (new, gone or changed nodes elsewhere make it false). `new_end_state` and `new_end_nodes`: the
+    state's and the nodes' rows of those ends. One scan of each table, no join of two whole tables: the
+    state and the nodes are only probed for the new edges' ends. -#}
+{% macro resolve_identity_graph_changes(nodes, edges, new_end_state, new_end_nodes, new_edges, watermark) -%}
     with last_run as (
         select * from {{ watermark }} where state_version = 1
     ),
@@ -318,18 +363,11 @@
             {{ cdp.identity_checksum(cdp.resolve_identity_graph_edge_columns('new_edges')) }} as edges_checksum
         from {{ new_edges }} as new_edges
     ),
-    new_ends as (
-        select from_node_id as node_id from {{ new_edges }}
-        union
-        select to_node_id as node_id from {{ new_edges }}
-    ),
-    -- apart, not in one left join with the totals: that join carries every node through a hash join
     new_end_nodes as (
         select
             count(*) as nodes_count,
-            {{ cdp.identity_checksum(node_columns) }} as nodes_checksum
-        from {{ nodes }} as nodes
-        inner join new_ends on nodes.node_id = new_ends.node_id
+            {{ cdp.identity_checksum(cdp.resolve_identity_graph_node_columns('nodes')) }} as nodes_checksum
+        from {{ new_end_nodes }} as nodes
     ),
     new_end_state as (
         select
@@ -371,4 +409,14 @@
 {#- Returns the columns of an edge row that decide the graph, qualified by `alias`. -#}
 {% macro resolve_identity_graph_edge_columns(alias) -%}
     {{ return([alias ~ '.from_node_id', alias ~ '.to_node_id', alias ~ '.tier', alias ~ '.observed_at']) }}
+{%- endmacro %}
+
+{#- Returns a condition: a row of `left` and one of `right` differ in one of `columns` (a null equals a null). -#}
+{% macro identity_rows_differ(left, right, columns) -%}
+    {%- set differs = [] -%}
+    {%- for column in columns -%}
+        {%- do differs.append("not (" ~ left ~ "." ~ column ~ " = " ~ right ~ "." ~ column ~ " or (" ~ left ~ "."
+            ~ column ~ " is null and " ~ right ~ "." ~ column ~ " is null))") -%}
+    {%- endfor -%}
+    {{ return("(" ~ differs | join(" or ") ~ ")") }}
 {%- endmacro %}
