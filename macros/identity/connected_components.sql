@@ -32,40 +32,49 @@
     {%- for round in range(1, max_rounds + 1) -%}
         {%- if not state.converged -%}
             {%- set next_parents = cdp.identity_scratch_relation(work, label ~ '_round_' ~ round) -%}
+            {%- set previous_parents = state.parents -%}
+            {#- the round's tables, and its convergence check unless a prune takes its place: one batch -#}
+            {%- set steps = [] -%}
             {%- if round == 1 -%}
                 {%- set state.stars = cdp.identity_scratch_relation(work, label ~ '_stars') -%}
-                {%- do cdp.identity_create_table(state.stars, cdp.connected_components_stars(state.pairs)) -%}
+                {%- do steps.append({'relation': state.stars, 'sql': cdp.connected_components_stars(state.pairs)}) -%}
                 {%- do state.stale.append(state.stars) -%}
-                {%- do cdp.identity_create_table(next_parents,
-                    cdp.connected_components_first_round(state.pairs, state.stars)) -%}
+                {%- do steps.append({'relation': next_parents,
+                    'sql': cdp.connected_components_first_round(state.pairs, state.stars)}) -%}
                 {%- if state.open_nodes == 0 and prune_min_nodes > 0 -%}
-                    {%- set state.open_nodes = run_query("select count(*) from " ~ next_parents).columns[0].values()[0] -%}
+                    {%- do steps.append({'sql': "select count(*) from " ~ next_parents}) -%}
                 {%- endif -%}
             {%- else -%}
                 {%- if state.edges is none -%}
                     {#- the later rounds read each edge both ways -#}
                     {%- set state.edges = cdp.identity_scratch_relation(work, label ~ '_edges') -%}
-                    {%- do cdp.identity_create_table(state.edges, cdp.connected_components_both_ways(state.pairs)) -%}
+                    {%- do steps.append({'relation': state.edges,
+                        'sql': cdp.connected_components_both_ways(state.pairs)}) -%}
                     {%- do state.stale.append(state.edges) -%}
                 {%- endif -%}
-                {%- do cdp.identity_create_table(next_parents,
-                    cdp.connected_components_round(state.edges, state.parents)) -%}
+                {%- do steps.append({'relation': next_parents,
+                    'sql': cdp.connected_components_round(state.edges, state.parents)}) -%}
                 {%- do state.stale.append(state.parents) -%}
             {%- endif -%}
-            {%- set previous_parents = state.parents -%}
-            {%- set state.parents = next_parents -%}
-            {%- set state.rounds = round -%}
-            {%- if round in prune_rounds and state.open_nodes >= prune_min_nodes -%}
-                {#- the prune's counts tell convergence too: no group with an edge to another group -#}
-                {%- do cdp.connected_components_prune(work, label, round, state) -%}
-            {%- elif round > 1 -%}
-                {%- set changed = run_query(
+            {%- set prunes = round in prune_rounds and state.open_nodes >= prune_min_nodes -%}
+            {%- if round > 1 and not prunes -%}
+                {%- do steps.append({'sql':
                     "select count(*) from " ~ next_parents ~ " as next_round inner join " ~ previous_parents
                     ~ " as previous_round on next_round.node_id = previous_round.node_id"
-                    ~ " where next_round.parent_id <> previous_round.parent_id").columns[0].values()[0] -%}
-                {%- if changed == 0 -%}
-                    {%- set state.converged = true -%}
-                {%- endif -%}
+                    ~ " where next_round.parent_id <> previous_round.parent_id"}) -%}
+            {%- endif -%}
+            {%- set round_result = cdp.identity_run_steps(steps) -%}
+            {%- if round == 1 and state.open_nodes == 0 and prune_min_nodes > 0 -%}
+                {%- set state.open_nodes = round_result.columns[0].values()[0] -%}
+                {%- set prunes = round in prune_rounds and state.open_nodes >= prune_min_nodes -%}
+            {%- endif -%}
+            {%- set state.parents = next_parents -%}
+            {%- set state.rounds = round -%}
+            {%- if prunes -%}
+                {#- the prune's counts tell convergence too: no group with an edge to another group -#}
+                {%- do cdp.connected_components_prune(work, label, round, state) -%}
+            {%- elif round > 1 and round_result.columns[0].values()[0] == 0 -%}
+                {%- set state.converged = true -%}
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
@@ -93,12 +102,13 @@
     up; the rest need no check. When none is left, the rounds have converged. -#}
 {% macro connected_components_prune(work, label, round, state) %}
     {%- set open_groups = cdp.identity_scratch_relation(work, label ~ '_open_groups_' ~ round) -%}
+    {%- set finished = cdp.identity_scratch_relation(work, label ~ '_finished_' ~ round) -%}
     {%- if round == 1 -%}
     {#- after round 1 (see connected_components_first_round): the minima of every star holding a node whose
         stars differ in their minimum. An edge between two groups lies in a star; an end whose parent is
         below that star's minimum is in a second star with a smaller one, and its stars' minima name both
         groups. The pairs are only probed for those nodes (few): no join over every node. -#}
-    {%- do cdp.identity_create_table(open_groups, "
+    {%- set open_groups_sql = "
         with shared as (
             select node_id from " ~ state.parents ~ " where is_shared
         )
@@ -110,26 +120,27 @@
         from " ~ state.pairs ~ " as pairs
         inner join shared on pairs.dst = shared.node_id
         inner join " ~ state.stars ~ " as stars on pairs.src = stars.node_id
-        where pairs.src <> pairs.dst") -%}
+        where pairs.src <> pairs.dst" -%}
     {%- else -%}
     {#- an edge between two groups opens both: each pair is read once, its two ends marked -#}
-    {%- do cdp.identity_create_table(open_groups, "
+    {%- set open_groups_sql = "
         select distinct
             case when ends.end_number = 1 then from_parents.parent_id else to_parents.parent_id end as group_id
         from " ~ state.pairs ~ " as pairs
         inner join " ~ state.parents ~ " as from_parents on pairs.src = from_parents.node_id
         inner join " ~ state.parents ~ " as to_parents on pairs.dst = to_parents.node_id
         cross join (select 1 as end_number union all select 2 as end_number) as ends
-        where from_parents.parent_id <> to_parents.parent_id") -%}
+        where from_parents.parent_id <> to_parents.parent_id" -%}
     {%- endif -%}
-    {%- set finished = cdp.identity_scratch_relation(work, label ~ '_finished_' ~ round) -%}
-    {%- do cdp.identity_create_table(finished, "
+    {%- set counts = cdp.identity_run_steps([
+        {'relation': open_groups, 'sql': open_groups_sql},
+        {'relation': finished, 'sql': "
         select parents.node_id, parents.parent_id as component_id
         from " ~ state.parents ~ " as parents
         left join " ~ open_groups ~ " as open_groups on parents.parent_id = open_groups.group_id
-        where open_groups.group_id is null") -%}
-    {%- set counts = run_query("select (select count(*) from " ~ finished ~ "), (select count(*) from "
-        ~ state.parents ~ ")").rows[0] -%}
+        where open_groups.group_id is null"},
+        {'sql': "select (select count(*) from " ~ finished ~ "), (select count(*) from " ~ state.parents ~ ")"}
+    ]).rows[0] -%}
     {%- do state.stale.append(open_groups) -%}
     {%- if counts[0] == counts[1] -%}
         {#- every group closed: the parents are the components; nothing is left to the rounds -#}
@@ -142,15 +153,16 @@
         {%- do state.pruned.append(finished) -%}
         {%- set open_parents = cdp.identity_scratch_relation(work, label ~ '_open_' ~ round) -%}
         {%- set open_pairs = cdp.identity_scratch_relation(work, label ~ '_pairs_' ~ round) -%}
-        {%- do cdp.identity_create_table(open_parents, "
+        {#- both ends of an edge lie in one component: an open source means an open edge -#}
+        {%- do cdp.identity_run_steps([
+            {'relation': open_parents, 'sql': "
             select parents.node_id, parents.parent_id
             from " ~ state.parents ~ " as parents
-            inner join " ~ open_groups ~ " as open_groups on parents.parent_id = open_groups.group_id") -%}
-        {#- both ends of an edge lie in one component: an open source means an open edge -#}
-        {%- do cdp.identity_create_table(open_pairs, "
+            inner join " ~ open_groups ~ " as open_groups on parents.parent_id = open_groups.group_id"},
+            {'relation': open_pairs, 'sql': "
             select pairs.src, pairs.dst
             from " ~ state.pairs ~ " as pairs
-            inner join " ~ open_parents ~ " as open_parents on pairs.src = open_parents.node_id") -%}
+            inner join " ~ open_parents ~ " as open_parents on pairs.src = open_parents.node_id"}]) -%}
         {%- do state.stale.extend([state.parents, open_pairs]) -%}
         {%- set state.parents = open_parents -%}
         {#- the next round reads the open pairs both ways -#}

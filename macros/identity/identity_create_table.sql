@@ -7,8 +7,7 @@
 
 {#- DuckDB: `create or replace table` (a temporary one for a scratch relation, identity_scratch_relation). -#}
 {% macro duckdb__identity_create_table(relation, sql) -%}
-    {%- set kind = 'temp table' if relation.database == 'temp' else 'table' -%}
-    {%- do run_query("create or replace " ~ kind ~ " " ~ relation ~ " as (" ~ sql ~ ")") -%}
+    {%- do cdp.duckdb__identity_run_steps([{'relation': relation, 'sql': sql}]) -%}
 {%- endmacro %}
 
 {#- Spark on plain Parquet (and the default): no `or replace` for such tables; drop, then create. -#}
@@ -37,4 +36,41 @@
     {%- for relation in relations -%}
         {%- do adapter.drop_relation(relation) -%}
     {%- endfor -%}
+{%- endmacro %}
+
+{#- Returns the result (an agate table) of the last of `steps`, run in order; none when the last creates a
+    table. A step is a dict: {'relation': r, 'sql': select} creates (or replaces) the work table `r` as
+    identity_create_table does; {'sql': statement} runs a statement or a query. The identity graph runs
+    a few steps between two decisions taken on a query's result (a count, a proof): on DuckDB they go as
+    one call, so dbt's cost per statement (about 4 ms) is paid once per batch, not once per table. -#}
+{% macro identity_run_steps(steps) -%}
+    {{ return(adapter.dispatch('identity_run_steps', 'cdp')(steps)) }}
+{%- endmacro %}
+
+{% macro duckdb__identity_run_steps(steps) -%}
+    {%- set statements = [] -%}
+    {%- for step in steps -%}
+        {%- if 'relation' in step -%}
+            {%- set kind = 'temp table' if step.relation.database == 'temp' else 'table' -%}
+            {%- do statements.append("create or replace " ~ kind ~ " " ~ step.relation ~ " as (" ~ step.sql ~ ")") -%}
+        {%- else -%}
+            {%- do statements.append(step.sql) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set result = run_query(statements | join("; ")) -%}
+    {{ return(none if 'relation' in steps[-1] else result) }}
+{%- endmacro %}
+
+{#- Spark (and the default): one statement at a time, each table as identity_create_table makes it. -#}
+{% macro default__identity_run_steps(steps) -%}
+    {%- set result = namespace(table=none) -%}
+    {%- for step in steps -%}
+        {%- if 'relation' in step -%}
+            {%- do cdp.identity_create_table(step.relation, step.sql) -%}
+            {%- set result.table = none -%}
+        {%- else -%}
+            {%- set result.table = run_query(step.sql) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(result.table) }}
 {%- endmacro %}

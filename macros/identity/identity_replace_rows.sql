@@ -7,8 +7,8 @@
 
 {#- DuckDB: row-level delete, then insert by column name; work proportional to the rows replaced. -#}
 {% macro duckdb__identity_replace_rows(target, key_column, keys, rows) -%}
-    {%- do run_query("delete from " ~ target ~ " where " ~ key_column ~ " in (select node_id from " ~ keys ~ ")") -%}
-    {%- do cdp.identity_insert_rows(target, "select * from " ~ rows) -%}
+    {%- do run_query("delete from " ~ target ~ " where " ~ key_column ~ " in (select node_id from " ~ keys ~ "); "
+        ~ cdp.identity_insert_statement(target, "select * from " ~ rows)) -%}
 {%- endmacro %}
 
 {#- Spark on plain Parquet (and the default) has no row-level delete: write the kept rows and the new
@@ -32,18 +32,19 @@
     {%- do adapter.rename_relation(replaced, target) -%}
 {%- endmacro %}
 
-{#- Returns nothing. Appends to `target` the rows of the select `rows_sql` (the columns of `target`, by
-    name): how an incremental identity run adds the new edges' statuses when no old one changed. -#}
-{% macro identity_insert_rows(target, rows_sql) -%}
-    {{ return(adapter.dispatch('identity_insert_rows', 'cdp')(target, rows_sql)) }}
+{#- Returns the statement that appends to `target` the rows of the select `rows_sql` (the columns of
+    `target`, by name): how an incremental identity run adds the new nodes' rows and the new edges'
+    statuses when no old one changed (in its batch of last writes, identity_run_steps). -#}
+{% macro identity_insert_statement(target, rows_sql) -%}
+    {{ return(adapter.dispatch('identity_insert_statement', 'cdp')(target, rows_sql)) }}
 {%- endmacro %}
 
-{% macro duckdb__identity_insert_rows(target, rows_sql) -%}
-    {%- do run_query("insert into " ~ target ~ " by name " ~ rows_sql) -%}
+{% macro duckdb__identity_insert_statement(target, rows_sql) -%}
+    {{ return("insert into " ~ target ~ " by name " ~ rows_sql) }}
 {%- endmacro %}
 
 {#- Spark (and the default): by position, in the order of `target`'s columns. -#}
-{% macro default__identity_insert_rows(target, rows_sql) -%}
+{% macro default__identity_insert_statement(target, rows_sql) -%}
     {%- set names = adapter.get_columns_in_relation(target) | map(attribute='name') | list -%}
-    {%- do run_query("insert into " ~ target ~ " select " ~ names | join(', ') ~ " from (" ~ rows_sql ~ ") as added") -%}
+    {{ return("insert into " ~ target ~ " select " ~ names | join(', ') ~ " from (" ~ rows_sql ~ ") as added") }}
 {%- endmacro %}

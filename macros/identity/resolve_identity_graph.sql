@@ -54,6 +54,8 @@
         {%- set detection = 'none' -%}
         {%- set proven = {'totals': false, 'edges': false, 'nodes': false} -%}
         {%- set work_tables = [changes] -%}
+        {#- the last writes (new rows of the state, the rounds, the watermark, the stats), run as one batch -#}
+        {%- set write_steps = [] -%}
         {%- if is_incremental_run -%}
             {%- set dirty = cdp.identity_scratch_relation(work, 'dirty') -%}
             {%- set affected = cdp.identity_scratch_relation(work, 'affected') -%}
@@ -64,30 +66,26 @@
                 {%- set last_run = run_query("select count(*), max(cast(max_observed_at as " ~ dbt.type_string()
                     ~ ")) from " ~ watermark ~ " where state_version = 1").rows[0] -%}
                 {%- if last_run[0] == 1 -%}
-                    {%- do cdp.identity_create_table(new_edges,
-                        cdp.resolve_identity_graph_new_edges(edges, last_run[1])) -%}
-                    {#- the state's rows of the new edges' ends: their super-components are redone -#}
-                    {%- do cdp.identity_create_table(new_end_state, "
+                    {%- set new_ends_sql = "
+                        select from_node_id as node_id from " ~ new_edges ~ "
+                        union
+                        select to_node_id as node_id from " ~ new_edges -%}
+                    {#- the new edge rows; the state's rows of their ends (whose super-components are redone) and
+                        the nodes' rows of them now (the proof's terms, and these nodes as the run reads them);
+                        the proof -#}
+                    {%- set proof = cdp.identity_run_steps([
+                        {'relation': new_edges, 'sql': cdp.resolve_identity_graph_new_edges(edges, last_run[1])},
+                        {'relation': new_end_state, 'sql': "
                         select state.*
                         from " ~ state_nodes ~ " as state
-                        inner join (
-                            select from_node_id as node_id from " ~ new_edges ~ "
-                            union
-                            select to_node_id as node_id from " ~ new_edges ~ "
-                        ) as new_ends on state.node_id = new_ends.node_id") -%}
-                    {#- and their rows of the nodes now: the proof's terms, and these nodes as the run reads them -#}
-                    {%- do cdp.identity_create_table(new_end_nodes, "
+                        inner join (" ~ new_ends_sql ~ ") as new_ends on state.node_id = new_ends.node_id"},
+                        {'relation': new_end_nodes, 'sql': "
                         select " ~ cdp.resolve_identity_graph_node_columns('nodes') | join(', ') ~ "
                         from " ~ nodes ~ " as nodes
-                        inner join (
-                            select from_node_id as node_id from " ~ new_edges ~ "
-                            union
-                            select to_node_id as node_id from " ~ new_edges ~ "
-                        ) as new_ends on nodes.node_id = new_ends.node_id") -%}
-                    {%- do cdp.identity_create_table(changes,
-                        cdp.resolve_identity_graph_changes(nodes, edges, new_end_state, new_end_nodes, new_edges,
-                            watermark)) -%}
-                    {%- set proof = run_query("select edges_appended, nodes_unchanged from " ~ changes).rows[0] -%}
+                        inner join (" ~ new_ends_sql ~ ") as new_ends on nodes.node_id = new_ends.node_id"},
+                        {'relation': changes, 'sql': cdp.resolve_identity_graph_changes(nodes, edges, new_end_state,
+                            new_end_nodes, new_edges, watermark)},
+                        {'sql': "select edges_appended, nodes_unchanged from " ~ changes}]).rows[0] -%}
                     {%- do proven.update({'totals': true, 'edges': proof[0], 'nodes': proof[1]}) -%}
                 {%- endif -%}
                 {#- until this run ends, no watermark: a run that fails half-way leaves the next one the full compare -#}
@@ -153,16 +151,6 @@
             {#- the state's rows of every node of the dirty nodes' super-components; `affected`: those nodes and
                 the dirty ones (new or gone ones included: the rows of gone ones go) -#}
             {%- set affected_state = cdp.identity_scratch_relation(work, 'affected_state') -%}
-            {%- do cdp.identity_create_table(affected_state, "
-                with dirty_supers as (" ~ dirty_supers_sql ~ "
-                )
-                select state.*
-                from " ~ state_nodes ~ " as state
-                inner join dirty_supers on state.super_id = dirty_supers.super_id") -%}
-            {%- do cdp.identity_create_table(affected, "
-                select node_id from " ~ dirty ~ " as dirty
-                union
-                select node_id from " ~ affected_state) -%}
             {%- set sub_nodes = cdp.identity_scratch_relation(work, 'sub_nodes') -%}
             {%- set sub_edges = cdp.identity_scratch_relation(work, 'sub_edges') -%}
             {#- only the columns the resolution reads: the models' tables carry keys and provenance as text -#}
@@ -170,24 +158,35 @@
                 {#- every node but the new edges' ends is, as proven, as the state has it: those nodes are read
                     from the state's rows just taken, the ends from their rows of the nodes; the nodes table
                     is not read again -#}
-                {%- do cdp.identity_create_table(sub_nodes, "
+                {%- set sub_nodes_sql = "
                     select " ~ cdp.resolve_identity_graph_node_columns('state') | join(', ') ~ "
                     from " ~ affected_state ~ " as state
                     left join " ~ new_end_state ~ " as new_end_state on state.node_id = new_end_state.node_id
                     where new_end_state.node_id is null
                     union all
                     select " ~ cdp.resolve_identity_graph_node_columns('nodes') | join(', ') ~ "
-                    from " ~ new_end_nodes ~ " as nodes") -%}
+                    from " ~ new_end_nodes ~ " as nodes" -%}
             {%- else -%}
-                {%- do cdp.identity_create_table(sub_nodes, "
+                {%- set sub_nodes_sql = "
                     select " ~ cdp.resolve_identity_graph_node_columns('nodes') | join(', ') ~ "
                     from " ~ nodes ~ " as nodes
-                    inner join " ~ affected ~ " as affected on nodes.node_id = affected.node_id") -%}
+                    inner join " ~ affected ~ " as affected on nodes.node_id = affected.node_id" -%}
             {%- endif -%}
-            {%- set counts = run_query("select ("
+            {%- set counts = cdp.identity_run_steps([
+                {'relation': affected_state, 'sql': "
+                with dirty_supers as (" ~ dirty_supers_sql ~ "
+                )
+                select state.*
+                from " ~ state_nodes ~ " as state
+                inner join dirty_supers on state.super_id = dirty_supers.super_id"},
+                {'relation': affected, 'sql': "
+                select node_id from " ~ dirty ~ " as dirty
+                union
+                select node_id from " ~ affected_state},
+                {'relation': sub_nodes, 'sql': sub_nodes_sql},
+                {'sql': "select ("
                 ~ ("select nodes_count from " ~ changes if proven.totals else "select count(*) from " ~ nodes)
-                ~ "), (select count(*) from "
-                ~ sub_nodes ~ "), (select count(*) from " ~ affected ~ ")").rows[0] -%}
+                ~ "), (select count(*) from " ~ sub_nodes ~ "), (select count(*) from " ~ affected ~ ")"}]).rows[0] -%}
             {%- if counts[2] > 0 -%}
                 {#- an edge from an affected node ends at one too: it is new (both ends dirty) or old (one super) -#}
                 {%- set old_status = cdp.identity_scratch_relation(work, 'old_edge_status') -%}
@@ -195,16 +194,17 @@
                     {#- every edge row up to the watermark is one the last run saw: the affected nodes' old edges
                         are their rows of the edge statuses (one per distinct edge, its first observation kept),
                         and the new rows are added to them; the raw edge rows are not read again -#}
-                    {%- do cdp.identity_create_table(old_status, "
+                    {%- do cdp.identity_run_steps([
+                        {'relation': old_status, 'sql': "
                         select status.*
                         from " ~ edge_status ~ " as status
-                        inner join " ~ affected ~ " as affected on status.from_node_id = affected.node_id") -%}
-                    {%- do cdp.identity_create_table(sub_edges, "
+                        inner join " ~ affected ~ " as affected on status.from_node_id = affected.node_id"},
+                        {'relation': sub_edges, 'sql': "
                         select from_node_id, to_node_id, tier, first_observed_at as observed_at
                         from " ~ old_status ~ "
                         union all
                         select " ~ cdp.resolve_identity_graph_edge_columns('new_edges') | join(', ') ~ "
-                        from " ~ new_edges ~ " as new_edges") -%}
+                        from " ~ new_edges ~ " as new_edges"}]) -%}
                 {%- else -%}
                     {%- do cdp.identity_create_table(sub_edges, "
                         select " ~ cdp.resolve_identity_graph_edge_columns('edges') | join(', ') ~ "
@@ -242,30 +242,30 @@
                 {%- set restated = restated_counts[1] -%}
                 {%- if restated == 0 -%}
                     {#- the old rows stay as they are: only the new edges' rows are added, no delete (a scan) -#}
-                    {%- do cdp.identity_insert_rows(edge_status, "
+                    {%- do write_steps.append({'sql': cdp.identity_insert_statement(edge_status, "
                         select sub_status.*
                         from " ~ sub_status ~ " as sub_status
                         left join " ~ old_status ~ " as old_status on " ~ keys_match ~ "
-                        where old_status.from_node_id is null") -%}
+                        where old_status.from_node_id is null")}) -%}
                 {%- else -%}
                     {%- do cdp.identity_replace_rows(edge_status, 'from_node_id', affected, sub_status) -%}
                 {%- endif -%}
                 {%- if restated_counts[0] == 0 -%}
                     {#- the old nodes' rows stay as they are: only the new nodes' rows are added, no delete -#}
-                    {%- do cdp.identity_insert_rows(state_nodes, "
+                    {%- do write_steps.append({'sql': cdp.identity_insert_statement(state_nodes, "
                         select sub_state.*
                         from " ~ sub_state ~ " as sub_state
                         left join " ~ affected_state ~ " as old_state on sub_state.node_id = old_state.node_id
-                        where old_state.node_id is null") -%}
+                        where old_state.node_id is null")}) -%}
                 {%- else -%}
                     {%- do cdp.identity_replace_rows(state_nodes, 'node_id', affected, sub_state) -%}
                 {%- endif -%}
                 {%- do work_tables.append(old_status) -%}
                 {%- set sub_rounds = cdp.identity_scratch_relation(work, 'sub_rounds') -%}
-                {%- do cdp.identity_create_table(rounds, "select tier, rounds from " ~ sub_rounds) -%}
+                {%- do write_steps.append({'relation': rounds, 'sql': "select tier, rounds from " ~ sub_rounds}) -%}
                 {%- do work_tables.extend([sub_edges, sub_status, sub_state, sub_rounds]) -%}
             {%- else -%}
-                {%- do cdp.identity_create_table(rounds, "select 0 as tier, 0 as rounds") -%}
+                {%- do write_steps.append({'relation': rounds, 'sql': "select 0 as tier, 0 as rounds"}) -%}
             {%- endif -%}
             {%- set mode = 'incremental' -%}
             {%- do work_tables.extend([cdp.identity_scratch_relation(work, 'dirty'), affected, affected_state, sub_nodes,
@@ -291,16 +291,18 @@
         {%- endif -%}
         {#- the next run's watermark: the totals of the tables this run read (`changes` has them when it ran) -#}
         {%- if not proven.totals -%}
-            {%- do cdp.identity_create_table(watermark, cdp.resolve_identity_graph_totals(nodes, edges)) -%}
+            {%- do write_steps.append({'relation': watermark,
+                'sql': cdp.resolve_identity_graph_totals(nodes, edges)}) -%}
         {%- else -%}
-            {%- do cdp.identity_create_table(watermark, "
+            {%- do write_steps.append({'relation': watermark, 'sql': "
                 select state_version, nodes_count, nodes_checksum, edges_count, edges_checksum, max_observed_at
-                from " ~ changes) -%}
+                from " ~ changes}) -%}
         {%- endif -%}
         {%- set stats = cdp.identity_work_relation(work, 'incremental') -%}
-        {%- do cdp.identity_create_table(stats, "select '" ~ mode ~ "' as mode, cast(" ~ counts[0]
+        {%- do write_steps.append({'relation': stats, 'sql': "select '" ~ mode ~ "' as mode, cast(" ~ counts[0]
             ~ " as bigint) as nodes_total, cast(" ~ counts[1] ~ " as bigint) as nodes_resolved, '"
-            ~ detection ~ "' as change_detection") -%}
+            ~ detection ~ "' as change_detection"}) -%}
+        {%- do cdp.identity_run_steps(write_steps) -%}
         {%- do cdp.identity_drop_tables(work_tables) -%}
     {%- endif -%}
 {% endmacro %}

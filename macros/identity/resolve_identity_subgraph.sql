@@ -36,7 +36,8 @@
             "select from_node_id as src, to_node_id as dst from " ~ edge_status, work, prefix ~ 'super', max_rounds,
             prune_min_nodes, node_count) -%}
         {%- set round_rows = ["select 0 as tier, " ~ supers.rounds ~ " as rounds"] -%}
-        {%- do cdp.identity_create_table(state_nodes, "
+        {%- set n_contested = cdp.identity_run_steps([
+            {'relation': state_nodes, 'sql': "
             select
                 nodes.node_id,
                 nodes.node_type,
@@ -45,16 +46,16 @@
                 coalesce(supers.component_id, nodes.node_id) as super_id,
                 coalesce(supers.component_id, nodes.node_id) as component_id
             from " ~ nodes ~ " as nodes
-            left join " ~ supers.relation ~ " as supers on nodes.node_id = supers.node_id") -%}
-        {%- do cdp.identity_create_table(contested, "
+            left join " ~ supers.relation ~ " as supers on nodes.node_id = supers.node_id"},
+            {'relation': contested, 'sql': "
             select distinct super_id
             from (
                 select super_id
                 from " ~ state_nodes ~ "
                 group by super_id, node_type, max_per_customer
                 having count(*) > max_per_customer
-            ) as over_limit") -%}
-        {%- set n_contested = run_query("select count(*) from " ~ contested).columns[0].values()[0] -%}
+            ) as over_limit"},
+            {'sql': "select count(*) from " ~ contested}]).columns[0].values()[0] -%}
         {%- if n_contested > 0 -%}
             {%- set tight_nodes = cdp.identity_scratch_relation(work, prefix ~ 'tight_nodes') -%}
             {%- set tight_edges = cdp.identity_scratch_relation(work, prefix ~ 'tight_edges') -%}
