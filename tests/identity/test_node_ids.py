@@ -32,9 +32,7 @@ def test_node_ids_are_the_first_64_bits_of_the_keys_md5_halved(graph_settings):
             "create table g.keyed_edges"
             " (from_node_key varchar, to_node_key varchar, tier integer, observed_at timestamp)"
         )
-        conn.executemany(
-            "insert into g.keyed_nodes values (?, ?, 1, 10)", [(key, key.split(":")[0]) for key in KEYS]
-        )
+        conn.executemany("insert into g.keyed_nodes values (?, ?, 1, 10)", [(key, key.split(":")[0]) for key in KEYS])
         conn.execute("insert into g.keyed_edges values (?, ?, 1, timestamp '2026-01-01')", [KEYS[0], KEYS[1]])
 
     run_identity_graph(graph_settings, "g", "keyed_nodes", "keyed_edges", keyed=True)
