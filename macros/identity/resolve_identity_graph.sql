@@ -12,9 +12,11 @@
     are dirty (a node id names the same node in every run: int_identity_nodes hashes the node key); the
     super-components they were in, plus the new nodes, are resolved again from scratch
     (resolve_identity_subgraph), and only their rows of state and edge status are replaced
-    (identity_replace_rows: delete + insert on DuckDB; when the edge rows are proven appended and no old
-    edge changes status, the new edges' statuses are only added); every other node keeps its component
-    and every other edge its status. The result equals a full run's.
+    (identity_replace_rows: delete + insert on DuckDB); when no old node's row changes, the new nodes'
+    rows are only added, and when the edge rows are proven appended and no old edge changes status, the
+    new edges' statuses are only added (no delete, a scan on DuckDB). Every other node keeps its
+    component and every other edge its status. The result equals a full run's. The tables and the query
+    between two decisions run as one batch (identity_run_steps).
 
     Finding the dirty nodes (change_detection):
     - `change set`: the edge rows observed after the watermark are the new ones; one scan of each table
