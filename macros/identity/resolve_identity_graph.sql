@@ -64,14 +64,13 @@
             {%- set new_edges = cdp.identity_scratch_relation(work, 'new_edges') -%}
             {%- set new_end_state = cdp.identity_scratch_relation(work, 'new_end_state') -%}
             {%- set new_end_nodes = cdp.identity_scratch_relation(work, 'new_end_nodes') -%}
+            {%- set new_ends_sql = "select from_node_id as node_id from " ~ new_edges ~ "
+                union
+                select to_node_id as node_id from " ~ new_edges -%}
             {%- if has_watermark -%}
                 {%- set last_run = run_query("select count(*), max(cast(max_observed_at as " ~ dbt.type_string()
                     ~ ")) from " ~ watermark ~ " where state_version = 1").rows[0] -%}
                 {%- if last_run[0] == 1 -%}
-                    {%- set new_ends_sql = "
-                        select from_node_id as node_id from " ~ new_edges ~ "
-                        union
-                        select to_node_id as node_id from " ~ new_edges -%}
                     {#- the new edge rows; the state's rows of their ends (whose super-components are redone) and
                         the nodes' rows of them now (the proof's terms, and these nodes as the run reads them);
                         the proof -#}
@@ -102,9 +101,6 @@
                     or nodes.node_type <> state.node_type
                     or nodes.priority <> state.priority
                     or nodes.max_per_customer <> state.max_per_customer" -%}
-            {%- set new_ends_sql = "select from_node_id as node_id from " ~ new_edges ~ "
-                union
-                select to_node_id as node_id from " ~ new_edges -%}
             {%- set dirty_supers_sql = "
                 select distinct state.super_id
                 from " ~ state_nodes ~ " as state
@@ -137,10 +133,7 @@
                         and current_edges.tier = state.tier
                     where current_edges.from_node_id is null
                         or state.from_node_id is null
-                        or not (
-                            current_edges.first_observed_at = state.first_observed_at
-                            or (current_edges.first_observed_at is null and state.first_observed_at is null)
-                        )
+                        or " ~ cdp.identity_rows_differ('current_edges', 'state', ['first_observed_at']) ~ "
                 ),
                 changed_nodes as (" ~ changed_nodes_sql ~ "
                 )
