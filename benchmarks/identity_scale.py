@@ -2,10 +2,11 @@
 a few identifiers each, joined by the records that saw them, plus long chains: the worst case of label
 propagation) into a temporary DuckDB, runs the dbt identity graph macro (resolve_identity_graph, via
 `dbt run-operation`) and, in the same run, the in-memory bound: the edges read from DuckDB and solved by
-scipy's `connected_components`. Prints both times, their ratio, the rounds, the peak memory and whether
-the components are the same. Then 1% new identifiers (`--new-share`) and the incremental run: how it found
-its changes (change set, or a compare of whole tables), its CPU seconds as a share of the full run's, the
-median of `--repeats` runs from the same state less the median start-up of dbt.
+scipy's `connected_components`. Prints both times (medians of `--full-repeats` full runs and bounds, taken
+in turn), their ratio, the rounds, the peak memory and whether the components are the same. Then 1% new
+identifiers (`--new-share`) and the incremental run: how it found its changes (change set, or a compare of
+whole tables), its time and CPU seconds as a share of the full run's, the median of `--repeats` runs from
+the same state less the median start-up of dbt.
 
     .venv/bin/python benchmarks/identity_scale.py                       # 10M identifiers
     .venv/bin/python benchmarks/identity_scale.py --identifiers 200000
@@ -244,6 +245,11 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _medians(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    """The median wall and the median CPU seconds of `runs` (wall, CPU), each on its own."""
+    return sorted(wall for wall, _ in runs)[len(runs) // 2], sorted(cpu for _, cpu in runs)[len(runs) // 2]
+
+
 def _timed(function, *args) -> tuple[float, float]:
     """Wall and CPU seconds (this process, all threads: dbt and DuckDB run in it) of one call. On a shared
     machine the wall time swings with other work; the CPU time much less."""
@@ -286,6 +292,9 @@ def main() -> None:
     parser.add_argument(
         "--repeats", type=int, default=5, help="start-ups and incremental runs (from the same state); medians count"
     )
+    parser.add_argument(
+        "--full-repeats", type=int, default=3, help="full runs and bounds, integer and keyed; medians count"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -309,15 +318,19 @@ def main() -> None:
         # medians of wall and CPU seconds apart: a start-up swings by a tenth of a second with the load,
         # as much as a whole incremental run costs at 2M identifiers
         startups = [_timed(run_identity_graph, settings, "g", "no_nodes", "no_edges") for _ in range(args.repeats)]
-        startup_seconds = sorted(wall for wall, _ in startups)[len(startups) // 2]
-        startup_cpu = sorted(cpu for _, cpu in startups)[len(startups) // 2]
+        startup_seconds, startup_cpu = _medians(startups)
 
-        full_seconds, full_cpu = _timed(run_identity_graph, settings, "g", "nodes", "edges")
+        # full runs (the first on no state, the others told to redo everything) and the bound, alternately:
+        # the medians of each, so one run slowed by the shared machine moves neither the ratio nor the share
+        full_runs, bound_runs = [], []
+        for _ in range(max(1, args.full_repeats)):
+            full_runs.append(_timed(run_identity_graph, settings, "g", "nodes", "edges", None, False))
+            cpu_started = _cpu_seconds()
+            bound_wall, node_ids, labels = scipy_bound(settings.duckdb_path)
+            bound_runs.append((bound_wall, _cpu_seconds() - cpu_started))
+        full_seconds, full_cpu = _medians(full_runs)
         sql_seconds, sql_cpu = full_seconds - startup_seconds, full_cpu - startup_cpu
-
-        cpu_started = _cpu_seconds()
-        bound_seconds, node_ids, labels = scipy_bound(settings.duckdb_path)
-        bound_cpu = _cpu_seconds() - cpu_started
+        bound_seconds, bound_cpu = _medians(bound_runs)
         with duckdb.connect(str(settings.duckdb_path)) as conn:
             rounds = conn.execute("select tier, rounds from g.edges__rounds order by tier").fetchall()
             mismatches = integer_mismatches(conn, node_ids, labels)
@@ -326,6 +339,11 @@ def main() -> None:
         print(
             f"dbt start-up (empty graph, median of {args.repeats}): {startup_seconds:5.1f} s, {startup_cpu:.2f} CPU s"
             "  (not counted below)"
+        )
+        print(
+            f"full runs and bounds, medians of {len(full_runs)}: graph runs"
+            f" {', '.join(f'{wall - startup_seconds:.1f}' for wall, _ in full_runs)} s,"
+            f" bounds {', '.join(f'{wall:.1f}' for wall, _ in bound_runs)} s"
         )
         print(f"identity graph (dbt macro, DuckDB): {sql_seconds:8.1f} s  ({full_seconds:.1f} s with start-up)")
         print(f"in-memory bound (DuckDB + scipy):   {bound_seconds:8.1f} s")
@@ -337,11 +355,16 @@ def main() -> None:
 
         # the stage as the warehouse runs it, from identifier keys: the same graph named by keys; node ids
         # made as the models make them, then the graph; against DuckDB's factorisation of the keys + scipy
-        keyed_seconds, keyed_cpu = _timed(
-            run_identity_graph, settings, "g", "keyed_nodes", "keyed_edges", None, None, True
-        )
+        keyed_runs, keyed_bound_runs = [], []
+        for _ in range(max(1, args.full_repeats)):
+            keyed_runs.append(
+                _timed(run_identity_graph, settings, "g", "keyed_nodes", "keyed_edges", None, False, True)
+            )
+            keyed_bound_wall, keyed_bound_cpu, keyed_mismatches = keyed_bound_and_mismatches(settings.duckdb_path)
+            keyed_bound_runs.append((keyed_bound_wall, keyed_bound_cpu))
+        keyed_seconds, keyed_cpu = _medians(keyed_runs)
         keyed_seconds, keyed_cpu = keyed_seconds - startup_seconds, keyed_cpu - startup_cpu
-        keyed_bound_seconds, keyed_bound_cpu, keyed_mismatches = keyed_bound_and_mismatches(settings.duckdb_path)
+        keyed_bound_seconds, keyed_bound_cpu = _medians(keyed_bound_runs)
         print("from identifier keys (ids made as the models make them; bound: DuckDB factorises the keys):")
         print(
             f"  identity stage (dbt, DuckDB):     {keyed_seconds:8.1f} s"
@@ -360,8 +383,7 @@ def main() -> None:
             added = add_new_data(settings.duckdb_path, args.new_share, args.seed)
             incremental_runs = _timed_from_copy(settings, args.repeats)
             # a run of a fraction of a second swings with the shared machine's load: the medians of a few
-            incremental_run_seconds = sorted(wall for wall, _ in incremental_runs)[len(incremental_runs) // 2]
-            incremental_cpu = sorted(cpu for _, cpu in incremental_runs)[len(incremental_runs) // 2]
+            incremental_run_seconds, incremental_cpu = _medians(incremental_runs)
             incremental_seconds, incremental_cpu = (
                 incremental_run_seconds - startup_seconds,
                 incremental_cpu - startup_cpu,

@@ -11,9 +11,10 @@
     (stochastic hooking). Parents only decrease and never leave their component, and pointer jumping
     halves path lengths, so the rounds grow with the log of a component's size, not its diameter (a
     200,000-node chain with shuffled ids converges in about 20). Each round is one table built from plain
-    joins and group-bys (runs on Spark as on DuckDB), then an explicit convergence check: a round that
-    changes no parent means every tree is a star rooted at its component's minimum. More than `max_rounds`
-    (default var identity_max_rounds) rounds fails the build.
+    joins and group-bys (runs on Spark as on DuckDB), then an explicit convergence check: no edge joins
+    two nodes of different parents (connected_components_crossing_edges), so the round that reaches the
+    labels is the last; a check that waited for a round changing no parent would cost one round more.
+    More than `max_rounds` (default var identity_max_rounds) rounds fails the build.
 
     Finished components leave the rounds: after rounds 1, 2, 4, 8, ... a group of nodes sharing a parent,
     with no edge to a node of another group, is a whole component, every node pointing at its minimum, so
@@ -32,7 +33,6 @@
     {%- for round in range(1, max_rounds + 1) -%}
         {%- if not state.converged -%}
             {%- set next_parents = cdp.identity_scratch_relation(work, label ~ '_round_' ~ round) -%}
-            {%- set previous_parents = state.parents -%}
             {#- the round's tables, and its convergence check unless a prune takes its place: one batch -#}
             {%- set steps = [] -%}
             {%- if round == 1 -%}
@@ -58,10 +58,8 @@
             {%- endif -%}
             {%- set prunes = round in prune_rounds and state.open_nodes >= prune_min_nodes -%}
             {%- if round > 1 and not prunes -%}
-                {%- do steps.append({'sql':
-                    "select count(*) from " ~ next_parents ~ " as next_round inner join " ~ previous_parents
-                    ~ " as previous_round on next_round.node_id = previous_round.node_id"
-                    ~ " where next_round.parent_id <> previous_round.parent_id"}) -%}
+                {#- converged when no edge joins two parents: see connected_components_crossing_edges -#}
+                {%- do steps.append({'sql': cdp.connected_components_crossing_edges(state.pairs, next_parents)}) -%}
             {%- endif -%}
             {%- set round_result = cdp.identity_run_steps(steps) -%}
             {%- if round == 1 and state.open_nodes == 0 and prune_min_nodes > 0 -%}
@@ -171,6 +169,20 @@
         {%- set state.open_nodes = counts[1] - counts[0] -%}
     {%- endif -%}
 {% endmacro %}
+
+{#- Returns the query of the convergence check of a round: the number of `pairs` (integer `src`, `dst`)
+    whose ends have different parents in `parents` (node_id, parent_id). None means every node of a
+    component has one parent, a node of that component (parents never leave it): its minimum, whose own
+    parent can be no smaller. So the parents are the labels. -#}
+{% macro connected_components_crossing_edges(pairs, parents) -%}
+    select count(*)
+    from {{ pairs }} as pairs
+    inner join {{ parents }} as from_parents
+        on pairs.src = from_parents.node_id
+    inner join {{ parents }} as to_parents
+        on pairs.dst = to_parents.node_id
+    where from_parents.parent_id <> to_parents.parent_id
+{%- endmacro %}
 
 {#- Returns the select of round 1 from `pairs` (integer `src`, `dst`, read one way) and their `stars`
     (connected_components_stars: each source's star, the source and every node it points at, with its

@@ -36,6 +36,10 @@
             "select from_node_id as src, to_node_id as dst from " ~ edge_status, work, prefix ~ 'super', max_rounds,
             prune_min_nodes, node_count) -%}
         {%- set round_rows = ["select 0 as tier, " ~ supers.rounds ~ " as rounds"] -%}
+        {#- contested: the super-components over a type's limit. A type is named by its priority (unique in
+            seed identifier_types): an integer groups faster than text. Were two types to share one, their
+            values would count together: a super-component could be taken as contested when it is not, and
+            the tiers would find it within the limits; none over a limit is missed -#}
         {%- set n_contested = cdp.identity_run_steps([
             {'relation': state_nodes, 'sql': "
             select
@@ -52,7 +56,7 @@
             from (
                 select super_id
                 from " ~ state_nodes ~ "
-                group by super_id, node_type, max_per_customer
+                group by super_id, priority, max_per_customer
                 having count(*) > max_per_customer
             ) as over_limit"},
             {'sql': "select count(*) from " ~ contested}]).columns[0].values()[0] -%}
