@@ -5,10 +5,12 @@
     {{ return(adapter.dispatch('identity_replace_rows', 'cdp')(target, key_column, keys, rows)) }}
 {%- endmacro %}
 
-{#- DuckDB: row-level delete, then insert by column name; work proportional to the rows replaced. -#}
+{#- DuckDB: row-level delete, then insert by column name, as one batch; work proportional to the rows
+    replaced. -#}
 {% macro duckdb__identity_replace_rows(target, key_column, keys, rows) -%}
-    {%- do run_query("delete from " ~ target ~ " where " ~ key_column ~ " in (select node_id from " ~ keys ~ "); "
-        ~ cdp.identity_insert_statement(target, "select * from " ~ rows)) -%}
+    {%- do cdp.identity_run_steps([
+        {'sql': "delete from " ~ target ~ " where " ~ key_column ~ " in (select node_id from " ~ keys ~ ")"},
+        {'sql': cdp.identity_insert_statement(target, "select * from " ~ rows)}]) -%}
 {%- endmacro %}
 
 {#- Spark on plain Parquet (and the default) has no row-level delete: write the kept rows and the new
