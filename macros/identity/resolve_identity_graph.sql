@@ -3,7 +3,7 @@
     component), `__edge_status` (one row per distinct candidate edge: tier, is_admitted, rejection_reason,
     first_observed_at) and `__rounds`; the view `__labels` (node_id, component_id) over the state;
     `__watermark` (counts, checksums and latest observed_at of the nodes and edges this run read) and
-    `__incremental` (how the run went: mode, nodes, nodes redone, change_detection). State nodes, edge
+    `__incremental` (how the run went: mode, nodes, nodes redone, change_detection, old_edges). State nodes, edge
     status and watermark are the state the next run starts from.
 
     Incremental runs redo only what new data can change. Decisions (limits, tiers, components) are taken
@@ -54,6 +54,9 @@
         {%- set is_incremental_run = wanted and has_state and not flags.FULL_REFRESH -%}
         {%- set changes = cdp.identity_scratch_relation(work, 'changes') -%}
         {%- set detection = 'none' -%}
+        {#- how the redone part had the old edges: `edge rows` (a full run, a compare), `edge statuses` (the
+            proven old rows' statuses), `stood in` (by edges to each super-component's smallest node), `none` -#}
+        {%- set old_edges = namespace(source='edge rows') -%}
         {%- set proven = {'totals': false, 'edges': false, 'nodes': false} -%}
         {%- set work_tables = [changes] -%}
         {#- the last writes (new rows of the state, the rounds, the watermark, the stats), run as one batch -#}
@@ -167,6 +170,14 @@
                     from " ~ nodes ~ " as nodes
                     inner join " ~ affected ~ " as affected on nodes.node_id = affected.node_id" -%}
             {%- endif -%}
+            {#- change set: `contested_before`, the affected super-components that were over a limit (they alone
+                hold nodes of another customer than the super-component's: a limit splits it), and the new
+                edges between two old nodes (the only new ones that may already have a status) -#}
+            {%- set change_set_counts = ", (select count(*) from " ~ affected_state ~ " where component_id <> super_id),
+                (select count(*) from " ~ new_edges ~ " as new_edges
+                inner join " ~ new_end_state ~ " as from_state on new_edges.from_node_id = from_state.node_id
+                inner join " ~ new_end_state ~ " as to_state on new_edges.to_node_id = to_state.node_id)"
+                if detection == 'change set' else "" -%}
             {%- set counts = cdp.identity_run_steps([
                 {'relation': affected_state, 'sql': "
                 with dirty_supers as (" ~ dirty_supers_sql ~ "
@@ -181,42 +192,75 @@
                 {'relation': sub_nodes, 'sql': sub_nodes_sql},
                 {'sql': "select ("
                 ~ ("select nodes_count from " ~ changes if proven.totals else "select count(*) from " ~ nodes)
-                ~ "), (select count(*) from " ~ sub_nodes ~ "), (select count(*) from " ~ affected ~ ")"}]).rows[0] -%}
+                ~ "), (select count(*) from " ~ sub_nodes ~ "), (select count(*) from " ~ affected ~ ")"
+                ~ change_set_counts}]).rows[0] -%}
             {%- if counts[2] > 0 -%}
-                {#- an edge from an affected node ends at one too: it is new (both ends dirty) or old (one super) -#}
                 {%- set old_status = cdp.identity_scratch_relation(work, 'old_edge_status') -%}
-                {%- if proven.edges -%}
-                    {#- every edge row up to the watermark is one the last run saw: the affected nodes' old edges
-                        are their rows of the edge statuses (one per distinct edge, its first observation kept),
-                        and the new rows are added to them; the raw edge rows are not read again -#}
-                    {%- do cdp.identity_run_steps([
-                        {'relation': old_status, 'sql': "
-                        select status.*
-                        from " ~ edge_status ~ " as status
-                        inner join " ~ affected ~ " as affected on status.from_node_id = affected.node_id"},
-                        {'relation': sub_edges, 'sql': "
-                        select from_node_id, to_node_id, tier, first_observed_at as observed_at
-                        from " ~ old_status ~ "
-                        union all
-                        select " ~ cdp.resolve_identity_graph_edge_columns('new_edges') | join(', ') ~ "
-                        from " ~ new_edges ~ " as new_edges"}]) -%}
-                {%- else -%}
-                    {%- do cdp.identity_create_table(sub_edges, "
-                        select " ~ cdp.resolve_identity_graph_edge_columns('edges') | join(', ') ~ "
-                        from " ~ edges ~ " as edges
-                        inner join " ~ affected ~ " as affected on edges.from_node_id = affected.node_id") -%}
-                {%- endif -%}
-                {#- a small part converges in a few rounds over all of it: no setting finished parts aside -#}
-                {%- do cdp.resolve_identity_subgraph(sub_nodes, sub_edges, work, max_rounds, 'sub_', 50000, counts[1]) -%}
-                {#- every other node keeps its component and every other edge its status -#}
                 {%- set sub_status = cdp.identity_scratch_relation(work, 'sub_edge_status') -%}
                 {%- set sub_state = cdp.identity_scratch_relation(work, 'sub_state_nodes') -%}
+                {%- set contracted = namespace(done=false) -%}
+                {%- if detection == 'change set' and counts[3] == 0 -%}
+                    {#- none of the affected super-components was over a limit, so each was one customer with
+                        every edge admitted: it is stood in for by edges from each of its nodes to its smallest
+                        (its super_id; no tier, no observation), which join it as its edges did, and its edges
+                        are not read. When the redone part holds no super-component over a limit either, every
+                        edge in it is admitted: the old edges keep their status, and the components are right.
+                        Else the part is redone with the old edges (below) -#}
+                    {%- do cdp.identity_create_table(sub_edges, "
+                        select
+                            state.node_id as from_node_id,
+                            state.super_id as to_node_id,
+                            cast(null as " ~ dbt.type_int() ~ ") as tier,
+                            cast(null as " ~ dbt.type_timestamp() ~ ") as observed_at
+                        from " ~ affected_state ~ " as state
+                        where state.node_id <> state.super_id
+                        union all
+                        select " ~ cdp.resolve_identity_graph_edge_columns('new_edges') | join(', ') ~ "
+                        from " ~ new_edges ~ " as new_edges") -%}
+                    {%- set n_contested = cdp.resolve_identity_subgraph(sub_nodes, sub_edges, work, max_rounds, 'sub_',
+                        50000, counts[1], true) -%}
+                    {%- set contracted.done = n_contested == 0 -%}
+                    {%- set old_edges.source = 'stood in' if contracted.done else old_edges.source -%}
+                {%- endif -%}
+                {%- if not contracted.done -%}
+                    {#- an edge from an affected node ends at one too: it is new (both ends dirty) or old (one
+                        super) -#}
+                    {%- if proven.edges -%}
+                        {%- set old_edges.source = 'edge statuses' -%}
+                        {#- every edge row up to the watermark is one the last run saw: the affected nodes' old
+                            edges are their rows of the edge statuses (one per distinct edge, its first
+                            observation kept), and the new rows are added to them; the raw edge rows are not
+                            read again -#}
+                        {%- do cdp.identity_run_steps([
+                            {'relation': old_status, 'sql': "
+                            select status.*
+                            from " ~ edge_status ~ " as status
+                            inner join " ~ affected ~ " as affected on status.from_node_id = affected.node_id"},
+                            {'relation': sub_edges, 'sql': "
+                            select from_node_id, to_node_id, tier, first_observed_at as observed_at
+                            from " ~ old_status ~ "
+                            union all
+                            select " ~ cdp.resolve_identity_graph_edge_columns('new_edges') | join(', ') ~ "
+                            from " ~ new_edges ~ " as new_edges"}]) -%}
+                    {%- else -%}
+                        {%- do cdp.identity_create_table(sub_edges, "
+                            select " ~ cdp.resolve_identity_graph_edge_columns('edges') | join(', ') ~ "
+                            from " ~ edges ~ " as edges
+                            inner join " ~ affected ~ " as affected on edges.from_node_id = affected.node_id") -%}
+                    {%- endif -%}
+                    {#- a small part converges in a few rounds over all of it: no setting finished parts aside -#}
+                    {%- do cdp.resolve_identity_subgraph(sub_nodes, sub_edges, work, max_rounds, 'sub_', 50000,
+                        counts[1]) -%}
+                    {%- do work_tables.append(old_status) -%}
+                {%- endif -%}
+                {#- every other node keeps its component and every other edge its status -#}
                 {%- set keys_match = "old_status.from_node_id = sub_status.from_node_id
                     and old_status.to_node_id = sub_status.to_node_id and old_status.tier = sub_status.tier" -%}
                 {#- the old nodes whose row the redone part changed or dropped (a component merged into an older
                     one, a node gone): none, mostly, as a new node rarely has the smallest id of its component;
                     and, when the edge rows are proven appended, the old edges whose status it changed (a limit
-                    newly at stake): none, mostly; else every old status is written again -#}
+                    newly at stake): none, mostly (none when old super-components stood in for their edges);
+                    else every old status is written again -#}
                 {%- set restated_nodes_sql = "
                     select count(*)
                     from " ~ affected_state ~ " as old_state
@@ -224,18 +268,43 @@
                     where sub_state.node_id is null
                         or " ~ cdp.identity_rows_differ('old_state', 'sub_state',
                             ['node_type', 'priority', 'max_per_customer', 'super_id', 'component_id']) -%}
-                {%- set restated_edges_sql = "
+                {%- if contracted.done -%}
+                    {%- set restated_edges_sql = "select 0" -%}
+                {%- elif proven.edges -%}
+                    {%- set restated_edges_sql = "
                     select count(*)
                     from " ~ old_status ~ " as old_status
                     left join " ~ sub_status ~ " as sub_status on " ~ keys_match ~ "
                     where sub_status.from_node_id is null
                         or " ~ cdp.identity_rows_differ('old_status', 'sub_status',
-                            ['is_admitted', 'rejection_reason', 'first_observed_at'])
-                    if proven.edges else "select 1" -%}
+                            ['is_admitted', 'rejection_reason', 'first_observed_at']) -%}
+                {%- else -%}
+                    {%- set restated_edges_sql = "select 1" -%}
+                {%- endif -%}
                 {%- set restated_counts = run_query("select (" ~ restated_nodes_sql ~ "), ("
                     ~ restated_edges_sql ~ ")").rows[0] -%}
                 {%- set restated = restated_counts[1] -%}
-                {%- if restated == 0 -%}
+                {%- if contracted.done -%}
+                    {#- the new edges' statuses (not the stand-ins'), less those of edges already known: only a
+                        new edge between two old nodes can be one, so the statuses are probed only when the
+                        change set has such an edge -#}
+                    {%- set known_sql = "
+                        and not exists (
+                            select 1
+                            from " ~ edge_status ~ " as old_status
+                            where " ~ keys_match ~ "
+                        )" if counts[4] > 0 else "" -%}
+                    {%- do write_steps.append({'sql': cdp.identity_insert_statement(edge_status, "
+                        select sub_status.*
+                        from " ~ sub_status ~ " as sub_status
+                        where exists (
+                            select 1
+                            from " ~ new_edges ~ " as new_edges
+                            where new_edges.from_node_id = sub_status.from_node_id
+                                and new_edges.to_node_id = sub_status.to_node_id
+                                and new_edges.tier = sub_status.tier
+                        )" ~ known_sql)}) -%}
+                {%- elif restated == 0 -%}
                     {#- the old rows stay as they are: only the new edges' rows are added, no delete (a scan) -#}
                     {%- do write_steps.append({'sql': cdp.identity_insert_statement(edge_status, "
                         select sub_status.*
@@ -255,11 +324,11 @@
                 {%- else -%}
                     {%- do cdp.identity_replace_rows(state_nodes, 'node_id', affected, sub_state) -%}
                 {%- endif -%}
-                {%- do work_tables.append(old_status) -%}
                 {%- set sub_rounds = cdp.identity_scratch_relation(work, 'sub_rounds') -%}
                 {%- do write_steps.append({'relation': rounds, 'sql': "select tier, rounds from " ~ sub_rounds}) -%}
                 {%- do work_tables.extend([sub_edges, sub_status, sub_state, sub_rounds]) -%}
             {%- else -%}
+                {%- set old_edges.source = 'none' -%}
                 {%- do write_steps.append({'relation': rounds, 'sql': "select 0 as tier, 0 as rounds"}) -%}
             {%- endif -%}
             {%- set mode = 'incremental' -%}
@@ -296,7 +365,7 @@
         {%- set stats = cdp.identity_work_relation(work, 'incremental') -%}
         {%- do write_steps.append({'relation': stats, 'sql': "select '" ~ mode ~ "' as mode, cast(" ~ counts[0]
             ~ " as bigint) as nodes_total, cast(" ~ counts[1] ~ " as bigint) as nodes_resolved, '"
-            ~ detection ~ "' as change_detection"}) -%}
+            ~ detection ~ "' as change_detection, '" ~ old_edges.source ~ "' as old_edges"}) -%}
         {%- do cdp.identity_run_steps(write_steps) -%}
         {%- do cdp.identity_drop_tables(work_tables) -%}
     {%- endif -%}

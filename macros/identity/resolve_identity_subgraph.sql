@@ -10,8 +10,13 @@
     type's limit; then no tier can refuse an edge in it (each tier's customers are parts of it) and it is
     one customer with every edge admitted. Only the super-components over a limit go through the tiers
     (resolve_identity_tiers), so a full run costs one set of component rounds over the whole graph plus
-    the tiers over the contested part. `prune_min_nodes`: see connected_components. -#}
-{% macro resolve_identity_subgraph(nodes, edges, work, max_rounds=none, prefix='', prune_min_nodes=0, node_count=none) %}
+    the tiers over the contested part. `prune_min_nodes`: see connected_components.
+
+    Returns the number of contested super-components. With `stop_if_contested`, when there is one the
+    tiers are not run and the two tables are left incomplete: the caller (an incremental run that stood
+    old super-components in for their edges, resolve_identity_graph) redoes the part with its edges. -#}
+{% macro resolve_identity_subgraph(nodes, edges, work, max_rounds=none, prefix='', prune_min_nodes=0, node_count=none,
+    stop_if_contested=false) %}
     {%- if execute -%}
         {#- the results: the graph's state in a whole run (no prefix), scratch tables for a part of it -#}
         {%- set result_relation = cdp.identity_scratch_relation if prefix else cdp.identity_work_relation -%}
@@ -60,6 +65,10 @@
                 having count(*) > max_per_customer
             ) as over_limit"},
             {'sql': "select count(*) from " ~ contested}]).columns[0].values()[0] -%}
+        {%- if n_contested > 0 and stop_if_contested -%}
+            {%- do cdp.identity_drop_tables([supers.relation, contested]) -%}
+            {{ return(n_contested) }}
+        {%- endif -%}
         {%- if n_contested > 0 -%}
             {%- set tight_nodes = cdp.identity_scratch_relation(work, prefix ~ 'tight_nodes') -%}
             {%- set tight_edges = cdp.identity_scratch_relation(work, prefix ~ 'tight_edges') -%}
@@ -110,5 +119,6 @@
         {%- endif -%}
         {%- do cdp.identity_create_table(rounds, round_rows | join(' union all ')) -%}
         {%- do cdp.identity_drop_tables([supers.relation, contested]) -%}
+        {{ return(n_contested) }}
     {%- endif -%}
 {% endmacro %}

@@ -46,7 +46,7 @@ def components(settings: Settings) -> dict[str, int]:
 def graph_outcome(settings: Settings) -> dict:
     """What a run of the graph on `g.nodes` / `g.edges` left, by node keys, to compare runs: `customers`
     (sets of node keys), `status` ((from key, to key, tier) -> (admitted, reason, first observed as
-    text)), `mode`, `total`, `resolved` and `detection` (the run's `__incremental` row) and `tiers` (those
+    text)), `mode`, `total`, `resolved`, `detection` and `old_edges` (the run's `__incremental` row) and `tiers` (those
     that went through the rounds). Asserts that every node has one label, its component's smallest id."""
     with duckdb.connect(str(settings.duckdb_path)) as conn:
         groups: dict[int, set[str]] = {}
@@ -76,8 +76,8 @@ def graph_outcome(settings: Settings) -> dict:
                                         where m.component_id = l.component_id))
             """
         ).fetchall()[0]
-        mode, total, resolved, detection = conn.execute(
-            "select mode, nodes_total, nodes_resolved, change_detection from g.edges__incremental"
+        mode, total, resolved, detection, old_edges = conn.execute(
+            "select mode, nodes_total, nodes_resolved, change_detection, old_edges from g.edges__incremental"
         ).fetchall()[0]
         tiers = {tier for (tier,) in conn.execute("select tier from g.edges__rounds").fetchall()}
     assert labelled == nodes, "every node has exactly one label"
@@ -89,5 +89,6 @@ def graph_outcome(settings: Settings) -> dict:
         "total": total,
         "resolved": resolved,
         "detection": detection,
+        "old_edges": old_edges,
         "tiers": tiers,
     }

@@ -210,3 +210,78 @@ def test_a_failed_run_leaves_a_state_the_next_run_ends_right_from(graph_settings
     after = _rerun(graph_settings, nodes, edges)
     assert after["mode"] == "incremental"
     assert _same_as_full(after, _full_run(tmp_path, nodes, edges))
+
+
+# customers within their limits (A, B, C, D) and one over a limit (X: two logins share an email)
+STAND_IN_NODES = [
+    (1, "user_id:a", "user_id", 1, 1),
+    (2, "email:a", "email", 4, 3),
+    (3, "phone:a", "phone", 8, 3),
+    (4, "user_id:b", "user_id", 1, 1),
+    (5, "email:b", "email", 4, 3),
+    (6, "phone:b", "phone", 8, 3),
+    (7, "email:c", "email", 4, 3),
+    (8, "phone:c", "phone", 8, 3),
+    (9, "user_id:d", "user_id", 1, 1),
+    (10, "email:d", "email", 4, 3),
+    (11, "user_id:x1", "user_id", 1, 1),
+    (12, "user_id:x2", "user_id", 1, 1),
+    (13, "email:x", "email", 4, 3),
+]
+STAND_IN_EDGES = [
+    (1, 2, 4, "2026-01-01"),
+    (1, 3, 8, "2026-01-01"),
+    (4, 5, 4, "2026-01-02"),
+    (4, 6, 8, "2026-01-02"),
+    (7, 8, 8, "2026-01-03"),
+    (9, 10, 4, "2026-01-04"),
+    (11, 13, 4, "2026-01-05"),
+    (12, 13, 4, "2026-01-06"),
+]
+
+
+def _edge_status_rows(settings: Settings) -> tuple[int, int]:
+    """Rows of the edge statuses and distinct (from, to, tier) among them."""
+    with duckdb.connect(str(settings.duckdb_path)) as conn:
+        return conn.execute(
+            "select count(*), count(distinct (from_node_id, to_node_id, tier)) from g.edges__edge_status"
+        ).fetchone()
+
+
+def test_super_components_within_their_limits_stand_in_for_their_edges(graph_settings, tmp_path):
+    write_graph(graph_settings, STAND_IN_NODES, STAND_IN_EDGES)
+    run_identity_graph(graph_settings, "g", "nodes", "edges")
+    nodes = [*STAND_IN_NODES, (14, "email:a2", "email", 4, 3)]
+    edges = [
+        *STAND_IN_EDGES,
+        (1, 14, 4, "2026-03-01"),  # a new identifier of A
+        (1, 2, 4, "2026-03-01"),  # an edge A already has, seen again: its status stays, written once
+        (2, 3, 8, "2026-03-01"),  # a new edge between two of A's identifiers
+        (4, 7, 4, "2026-03-01"),  # B and C merge within the limits: C's nodes take B's smaller id
+    ]
+    after = _rerun(graph_settings, nodes, edges)
+    assert (after["detection"], after["old_edges"]) == ("change set", "stood in")
+    assert _same_as_full(after, _full_run(tmp_path, nodes, edges))
+    rows, distinct = _edge_status_rows(graph_settings)
+    assert rows == distinct == len(STAND_IN_EDGES) + 3
+
+
+@pytest.mark.parametrize(
+    "new_edge",
+    [
+        (9, 5, 4, "2026-03-01"),  # D's login joins B: two logins in the merge, a limit newly at stake
+        (11, 10, 4, "2026-03-01"),  # D's email joins X, already over a limit
+    ],
+    ids=["merge over a limit", "touches one over a limit"],
+)
+def test_a_limit_at_stake_makes_the_run_read_the_old_edges(graph_settings, tmp_path, new_edge):
+    write_graph(graph_settings, STAND_IN_NODES, STAND_IN_EDGES)
+    run_identity_graph(graph_settings, "g", "nodes", "edges")
+    edges = [*STAND_IN_EDGES, new_edge]
+    after = _rerun(graph_settings, STAND_IN_NODES, edges)
+    assert (after["detection"], after["old_edges"]) == ("change set", "edge statuses")
+    full = _full_run(tmp_path, STAND_IN_NODES, edges)
+    assert not all(admitted for admitted, _, _ in full["status"].values())
+    assert _same_as_full(after, full)
+    rows, distinct = _edge_status_rows(graph_settings)
+    assert rows == distinct == len(STAND_IN_EDGES) + 1
