@@ -87,8 +87,9 @@
     {%- for relation in state.pruned -%}
         {%- do finished.append("select node_id, component_id from " ~ relation) -%}
     {%- endfor -%}
-    {%- do cdp.identity_create_table(result, finished | join(" union all ")) -%}
-    {%- do cdp.identity_drop_tables(state.stale + state.pruned + [state.parents]) -%}
+    {%- do cdp.identity_run_steps([
+        {'relation': result, 'sql': finished | join(" union all ")},
+        {'drop': state.stale + state.pruned + [state.parents]}]) -%}
     {{ return({'relation': result, 'rounds': state.rounds}) }}
 {% endmacro %}
 

@@ -40,7 +40,8 @@
 
 {#- Returns the result (an agate table) of the last of `steps`, run in order; none when the last creates a
     table. A step is a dict: {'relation': r, 'sql': select} creates (or replaces) the work table `r` as
-    identity_create_table does; {'sql': statement} runs a statement or a query. The identity graph runs
+    identity_create_table does; {'sql': statement} runs a statement or a query; {'drop': relations} drops
+    those that exist (identity_drop_tables). The identity graph runs
     a few steps between two decisions taken on a query's result (a count, a proof): on DuckDB they go as
     one call, so dbt's cost per statement (about 4 ms) is paid once per batch, not once per table. -#}
 {% macro identity_run_steps(steps) -%}
@@ -53,12 +54,16 @@
         {%- if 'relation' in step -%}
             {%- set kind = 'temp table' if step.relation.database == 'temp' else 'table' -%}
             {%- do statements.append("create or replace " ~ kind ~ " " ~ step.relation ~ " as (" ~ step.sql ~ ")") -%}
+        {%- elif 'drop' in step -%}
+            {%- for relation in step.drop -%}
+                {%- do statements.append("drop table if exists " ~ relation) -%}
+            {%- endfor -%}
         {%- else -%}
             {%- do statements.append(step.sql) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- set result = run_query(statements | join("; ")) -%}
-    {{ return(none if 'relation' in steps[-1] else result) }}
+    {%- set result = run_query(statements | join("; ")) if statements else none -%}
+    {{ return(result if 'sql' in steps[-1] and 'relation' not in steps[-1] else none) }}
 {%- endmacro %}
 
 {#- Spark (and the default): one statement at a time, each table as identity_create_table makes it. -#}
@@ -67,6 +72,9 @@
     {%- for step in steps -%}
         {%- if 'relation' in step -%}
             {%- do cdp.identity_create_table(step.relation, step.sql) -%}
+            {%- set result.table = none -%}
+        {%- elif 'drop' in step -%}
+            {%- do cdp.default__identity_drop_tables(step.drop) -%}
             {%- set result.table = none -%}
         {%- else -%}
             {%- set result.table = run_query(step.sql) -%}

@@ -89,11 +89,15 @@
                         inner join (" ~ new_ends_sql ~ ") as new_ends on nodes.node_id = new_ends.node_id"},
                         {'relation': changes, 'sql': cdp.resolve_identity_graph_changes(nodes, edges, new_end_state,
                             new_end_nodes, new_edges, watermark)},
+                        {'drop': [watermark]},
                         {'sql': "select edges_appended, nodes_unchanged from " ~ changes}]).rows[0] -%}
                     {%- do proven.update({'totals': true, 'edges': proof[0], 'nodes': proof[1]}) -%}
                 {%- endif -%}
-                {#- until this run ends, no watermark: a run that fails half-way leaves the next one the full compare -#}
-                {%- do adapter.drop_relation(watermark) -%}
+                {#- until this run ends, no watermark (dropped above once read): a run that fails half-way leaves
+                    the next one the full compare -#}
+                {%- if not proven.totals -%}
+                    {%- do adapter.drop_relation(watermark) -%}
+                {%- endif -%}
             {%- endif -%}
             {%- set changed_nodes_sql = "
                 select coalesce(nodes.node_id, state.node_id) as node_id
@@ -178,22 +182,35 @@
                 inner join " ~ new_end_state ~ " as from_state on new_edges.from_node_id = from_state.node_id
                 inner join " ~ new_end_state ~ " as to_state on new_edges.to_node_id = to_state.node_id)"
                 if detection == 'change set' else "" -%}
-            {%- set counts = cdp.identity_run_steps([
-                {'relation': affected_state, 'sql': "
+            {%- set steps = [{'relation': affected_state, 'sql': "
                 with dirty_supers as (" ~ dirty_supers_sql ~ "
                 )
                 select state.*
                 from " ~ state_nodes ~ " as state
-                inner join dirty_supers on state.super_id = dirty_supers.super_id"},
-                {'relation': affected, 'sql': "
+                inner join dirty_supers on state.super_id = dirty_supers.super_id"}] -%}
+            {%- set affected_sql = "
                 select node_id from " ~ dirty ~ " as dirty
                 union
-                select node_id from " ~ affected_state},
-                {'relation': sub_nodes, 'sql': sub_nodes_sql},
-                {'sql': "select ("
-                ~ ("select nodes_count from " ~ changes if proven.totals else "select count(*) from " ~ nodes)
-                ~ "), (select count(*) from " ~ sub_nodes ~ "), (select count(*) from " ~ affected ~ ")"
-                ~ change_set_counts}]).rows[0] -%}
+                select node_id from " ~ affected_state -%}
+            {%- if detection == 'change set' -%}
+                {#- `affected` and the redone part's nodes are small and read once or twice: subqueries, not
+                    tables. Their counts: the state's rows taken less those of the new edges' ends (all among
+                    them) plus the ends' rows of the nodes; the affected nodes are there when new edges are -#}
+                {%- set affected = "(" ~ affected_sql ~ ")" -%}
+                {%- set sub_nodes = "(" ~ sub_nodes_sql ~ ")" -%}
+                {%- do steps.append({'sql': "select (select nodes_count from " ~ changes ~ "),
+                    (select count(*) from " ~ affected_state ~ ") - (select count(*) from " ~ new_end_state ~ ")
+                    + (select count(*) from " ~ new_end_nodes ~ "),
+                    (select count(*) from " ~ new_edges ~ ")" ~ change_set_counts}) -%}
+            {%- else -%}
+                {%- do steps.extend([
+                    {'relation': affected, 'sql': affected_sql},
+                    {'relation': sub_nodes, 'sql': sub_nodes_sql},
+                    {'sql': "select ("
+                    ~ ("select nodes_count from " ~ changes if proven.totals else "select count(*) from " ~ nodes)
+                    ~ "), (select count(*) from " ~ sub_nodes ~ "), (select count(*) from " ~ affected ~ ")"}]) -%}
+            {%- endif -%}
+            {%- set counts = cdp.identity_run_steps(steps).rows[0] -%}
             {%- if counts[2] > 0 -%}
                 {%- set old_status = cdp.identity_scratch_relation(work, 'old_edge_status') -%}
                 {%- set sub_status = cdp.identity_scratch_relation(work, 'sub_edge_status') -%}
@@ -206,7 +223,7 @@
                         are not read. When the redone part holds no super-component over a limit either, every
                         edge in it is admitted: the old edges keep their status, and the components are right.
                         Else the part is redone with the old edges (below) -#}
-                    {%- do cdp.identity_create_table(sub_edges, "
+                    {%- set stand_in_edges = "(
                         select
                             state.node_id as from_node_id,
                             state.super_id as to_node_id,
@@ -216,9 +233,10 @@
                         where state.node_id <> state.super_id
                         union all
                         select " ~ cdp.resolve_identity_graph_edge_columns('new_edges') | join(', ') ~ "
-                        from " ~ new_edges ~ " as new_edges") -%}
-                    {%- set n_contested = cdp.resolve_identity_subgraph(sub_nodes, sub_edges, work, max_rounds, 'sub_',
-                        50000, counts[1], true) -%}
+                        from " ~ new_edges ~ " as new_edges
+                    )" -%}
+                    {%- set n_contested = cdp.resolve_identity_subgraph(sub_nodes, stand_in_edges, work, max_rounds,
+                        'sub_', 50000, counts[1], true) -%}
                     {%- set contracted.done = n_contested == 0 -%}
                     {%- set old_edges.source = 'stood in' if contracted.done else old_edges.source -%}
                 {%- endif -%}
@@ -332,8 +350,9 @@
                 {%- do write_steps.append({'relation': rounds, 'sql': "select 0 as tier, 0 as rounds"}) -%}
             {%- endif -%}
             {%- set mode = 'incremental' -%}
-            {%- do work_tables.extend([cdp.identity_scratch_relation(work, 'dirty'), affected, affected_state, sub_nodes,
-                new_edges, new_end_state, new_end_nodes]) -%}
+            {%- do work_tables.extend([cdp.identity_scratch_relation(work, 'dirty'),
+                cdp.identity_scratch_relation(work, 'affected'), affected_state, cdp.identity_scratch_relation(work,
+                'sub_nodes'), new_edges, new_end_state, new_end_nodes]) -%}
         {%- else -%}
             {#- drop the state of older versions of this macro, if any, and the watermark until the run ends -#}
             {%- for name in ['state_edges', 'keyed_edges', 'watermark', 'changes'] -%}
@@ -366,8 +385,8 @@
         {%- do write_steps.append({'relation': stats, 'sql': "select '" ~ mode ~ "' as mode, cast(" ~ counts[0]
             ~ " as bigint) as nodes_total, cast(" ~ counts[1] ~ " as bigint) as nodes_resolved, '"
             ~ detection ~ "' as change_detection, '" ~ old_edges.source ~ "' as old_edges"}) -%}
+        {%- do write_steps.append({'drop': work_tables}) -%}
         {%- do cdp.identity_run_steps(write_steps) -%}
-        {%- do cdp.identity_drop_tables(work_tables) -%}
     {%- endif -%}
 {% endmacro %}
 

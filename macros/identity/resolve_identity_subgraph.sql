@@ -117,8 +117,9 @@
             {%- do adapter.rename_relation(resolved_status, edge_status) -%}
             {%- do cdp.identity_drop_tables([tight_nodes, tight_edges, tight_labels, tight_status]) -%}
         {%- endif -%}
-        {%- do cdp.identity_create_table(rounds, round_rows | join(' union all ')) -%}
-        {%- do cdp.identity_drop_tables([supers.relation, contested]) -%}
+        {%- do cdp.identity_run_steps([
+            {'relation': rounds, 'sql': round_rows | join(' union all ')},
+            {'drop': [supers.relation, contested]}]) -%}
         {{ return(n_contested) }}
     {%- endif -%}
 {% endmacro %}
