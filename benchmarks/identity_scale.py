@@ -5,8 +5,8 @@ propagation) into a temporary DuckDB, runs the dbt identity graph macro (resolve
 scipy's `connected_components`. Prints both times (medians of `--full-repeats` full runs and bounds, taken
 in turn), their ratio, the rounds, the peak memory and whether the components are the same. Then 1% new
 identifiers (`--new-share`) and the incremental run: how it found its changes (change set, or a compare of
-whole tables), its time and CPU seconds as a share of the full run's, the median of `--repeats` runs from
-the same state less the median start-up of dbt.
+whole tables; whether the old edges were read or stood in for), its time and CPU seconds as a share of the
+full run's, the median of `--repeats` runs from the same state less the median start-up of dbt.
 
     .venv/bin/python benchmarks/identity_scale.py                       # 10M identifiers
     .venv/bin/python benchmarks/identity_scale.py --identifiers 200000
@@ -390,8 +390,8 @@ def main() -> None:
             )
             _, node_ids, labels = scipy_bound(settings.duckdb_path)
             with duckdb.connect(str(settings.duckdb_path)) as conn:
-                ((mode, total, resolved, detection),) = conn.execute(
-                    "select mode, nodes_total, nodes_resolved, change_detection from g.edges__incremental"
+                ((mode, total, resolved, detection, old_edges),) = conn.execute(
+                    "select mode, nodes_total, nodes_resolved, change_detection, old_edges from g.edges__incremental"
                 ).fetchall()
                 mismatches = integer_mismatches(conn, node_ids, labels)
             print(f"incremental run, {added:,} new identifiers ({args.new_share:.0%}):")
@@ -405,7 +405,7 @@ def main() -> None:
                 f"  CPU s of the {len(incremental_runs)} runs (start-up in): "
                 + ", ".join(f"{cpu:.2f}" for _, cpu in incremental_runs)
             )
-            print(f"  nodes resolved again:             {resolved:,} of {total:,}")
+            print(f"  nodes resolved again:             {resolved:,} of {total:,} (old edges: {old_edges})")
             print(f"  components equal scipy's:         {'yes' if mismatches == 0 else f'NO ({mismatches} differ)'}")
 
 
