@@ -41,9 +41,9 @@
 {#- Returns the result (an agate table) of the last of `steps`, run in order; none when the last creates a
     table. A step is a dict: {'relation': r, 'sql': select} creates (or replaces) the work table `r` as
     identity_create_table does; {'sql': statement} runs a statement or a query; {'drop': relations} drops
-    those that exist (identity_drop_tables). The identity graph runs
-    a few steps between two decisions taken on a query's result (a count, a proof): on DuckDB they go as
-    one call, so dbt's cost per statement (about 4 ms) is paid once per batch, not once per table. -#}
+    those that exist (identity_drop_tables). The identity graph runs a few steps between two decisions
+    taken on a query's result (a count, a proof): on DuckDB they go as one call, so dbt's cost per
+    statement (about 4 ms) is paid once per batch, not once per table. -#}
 {% macro identity_run_steps(steps) -%}
     {{ return(adapter.dispatch('identity_run_steps', 'cdp')(steps)) }}
 {%- endmacro %}

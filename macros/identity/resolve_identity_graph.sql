@@ -3,8 +3,8 @@
     component), `__edge_status` (one row per distinct candidate edge: tier, is_admitted, rejection_reason,
     first_observed_at) and `__rounds`; the view `__labels` (node_id, component_id) over the state;
     `__watermark` (counts, checksums and latest observed_at of the nodes and edges this run read) and
-    `__incremental` (how the run went: mode, nodes, nodes redone, change_detection, old_edges). State nodes, edge
-    status and watermark are the state the next run starts from.
+    `__incremental` (how the run went: mode, nodes, nodes redone, change_detection, old_edges). State
+    nodes, edge status and watermark are the state the next run starts from.
 
     Incremental runs redo only what new data can change. Decisions (limits, tiers, components) are taken
     within a super-component: the nodes joined by any candidate edge, admitted or refused; nothing outside
@@ -14,9 +14,12 @@
     (resolve_identity_subgraph), and only their rows of state and edge status are replaced
     (identity_replace_rows: delete + insert on DuckDB); when no old node's row changes, the new nodes'
     rows are only added, and when the edge rows are proven appended and no old edge changes status, the
-    new edges' statuses are only added (no delete, a scan on DuckDB). Every other node keeps its
-    component and every other edge its status. The result equals a full run's. The tables and the query
-    between two decisions run as one batch (identity_run_steps).
+    new edges' statuses are only added (no delete, a scan on DuckDB). With a change set whose affected
+    super-components were all within the limits, their old edges are not read: each is stood in for by
+    edges from its nodes to its smallest, and read only if the redone part then holds one over a limit
+    (`old_edges` in `__incremental`). Every other node keeps its component and every other edge its
+    status. The result equals a full run's. The tables and the query between two decisions run as one
+    batch (identity_run_steps).
 
     Finding the dirty nodes (change_detection):
     - `change set`: the edge rows observed after the watermark are the new ones; one scan of each table
@@ -266,7 +269,8 @@
                             from " ~ edges ~ " as edges
                             inner join " ~ affected ~ " as affected on edges.from_node_id = affected.node_id") -%}
                     {%- endif -%}
-                    {#- a small part converges in a few rounds over all of it: no setting finished parts aside -#}
+                    {#- a part under 50,000 nodes converges in a few rounds over all of it: no setting finished
+                        parts aside -#}
                     {%- do cdp.resolve_identity_subgraph(sub_nodes, sub_edges, work, max_rounds, 'sub_', 50000,
                         counts[1]) -%}
                     {%- do work_tables.append(old_status) -%}
