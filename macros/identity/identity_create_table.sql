@@ -21,15 +21,9 @@
     {{ return(adapter.dispatch('identity_drop_tables', 'cdp')(relations)) }}
 {%- endmacro %}
 
-{#- DuckDB: one statement of several drops. -#}
+{#- DuckDB: one statement of several drops (a drop step of identity_run_steps). -#}
 {% macro duckdb__identity_drop_tables(relations) -%}
-    {%- set drops = [] -%}
-    {%- for relation in relations -%}
-        {%- do drops.append("drop table if exists " ~ relation) -%}
-    {%- endfor -%}
-    {%- if drops -%}
-        {%- do run_query(drops | join("; ")) -%}
-    {%- endif -%}
+    {%- do cdp.duckdb__identity_run_steps([{'drop': relations}]) -%}
 {%- endmacro %}
 
 {% macro default__identity_drop_tables(relations) -%}
@@ -74,7 +68,7 @@
             {%- do cdp.identity_create_table(step.relation, step.sql) -%}
             {%- set result.table = none -%}
         {%- elif 'drop' in step -%}
-            {%- do cdp.default__identity_drop_tables(step.drop) -%}
+            {%- do cdp.identity_drop_tables(step.drop) -%}
             {%- set result.table = none -%}
         {%- else -%}
             {%- set result.table = run_query(step.sql) -%}
