@@ -16,13 +16,15 @@ def run_identity_graph(
     max_rounds: int | None = None,
     incremental: bool | None = None,
     keyed: bool = False,
+    nodes_seen_at: str | None = None,
 ) -> None:
     """Resolve the graph of `schema.nodes` / `schema.edges` (columns of int_identity_nodes and
     int_identity_edges); results land in `<edges>__labels`, `<edges>__edge_status`, `<edges>__rounds`.
     `max_rounds` overrides var identity_max_rounds; `incremental` overrides var identity_incremental
     (after an earlier run on the same tables only the super-components that changed are redone).
     `keyed`: the tables name nodes by key, not id (see macro identity_graph_operation); results land beside
-    `<edges>__ids`. Raises BuildError when dbt fails, e.g. when the rounds do not converge."""
+    `<edges>__ids`. `nodes_seen_at`: the nodes' column telling when each was first seen (an incremental
+    run finds the new nodes by it). Raises BuildError when dbt fails, e.g. when the rounds do not converge."""
     previous = os.environ.get("CDP_DUCKDB_PATH")
     os.environ["CDP_DUCKDB_PATH"] = str(settings.duckdb_path)
     args = json.dumps(
@@ -33,6 +35,7 @@ def run_identity_graph(
             "max_rounds": max_rounds,
             "incremental": incremental,
             "keyed": keyed,
+            "nodes_seen_at": nodes_seen_at,
         }
     )
     try:

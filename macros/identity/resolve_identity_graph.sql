@@ -32,7 +32,7 @@
       the grouped edges are compared with the state (two hash joins over whole tables).
     A full refresh (`dbt build --full-refresh`), var identity_incremental false, or a missing state
     resolves everything (`none`). -#}
-{% macro resolve_identity_graph(nodes, edges, work, max_rounds=none, incremental=none) %}
+{% macro resolve_identity_graph(nodes, edges, work, max_rounds=none, incremental=none, nodes_seen_at=none) %}
     {%- if execute and flags.WHICH in ['run', 'build', 'run-operation'] -%}
         {%- set state_nodes = cdp.identity_work_relation(work, 'state_nodes') -%}
         {%- set labels = cdp.identity_work_relation(work, 'labels') -%}
@@ -61,6 +61,8 @@
             proven old rows' statuses), `stood in` (by edges to each super-component's smallest node), `none` -#}
         {%- set old_edges = namespace(source='edge rows') -%}
         {%- set proven = {'totals': false, 'edges': false, 'nodes': false} -%}
+        {#- `on`: the nodes new since the last run are told by `nodes_seen_at` (the proof reads no end's row) -#}
+        {%- set by_seen = namespace(on=false) -%}
         {%- set work_tables = [changes] -%}
         {#- the last writes (new rows of the state, the rounds, the watermark, the stats), run as one batch -#}
         {%- set write_steps = [] -%}
@@ -70,30 +72,45 @@
             {%- set new_edges = cdp.identity_scratch_relation(work, 'new_edges') -%}
             {%- set new_end_state = cdp.identity_scratch_relation(work, 'new_end_state') -%}
             {%- set new_end_nodes = cdp.identity_scratch_relation(work, 'new_end_nodes') -%}
+            {%- set new_nodes = cdp.identity_scratch_relation(work, 'new_nodes') -%}
             {%- set new_ends_sql = "select from_node_id as node_id from " ~ new_edges ~ "
                 union
                 select to_node_id as node_id from " ~ new_edges -%}
             {%- if has_watermark -%}
-                {%- set last_run = run_query("select count(*), max(cast(max_observed_at as " ~ dbt.type_string()
-                    ~ ")) from " ~ watermark ~ " where state_version = 1").rows[0] -%}
-                {%- if last_run[0] == 1 -%}
-                    {#- the new edge rows; the state's rows of their ends (whose super-components are redone) and
-                        the nodes' rows of them now (the proof's terms, and these nodes as the run reads them);
-                        the proof -#}
-                    {%- set proof = cdp.identity_run_steps([
-                        {'relation': new_edges, 'sql': cdp.resolve_identity_graph_new_edges(edges, last_run[1])},
+                {#- every column by name: a watermark of an older version (other columns) is not read -#}
+                {%- set last_runs = run_query("select * from " ~ watermark).rows -%}
+                {%- if last_runs | length == 1 and last_runs[0]['state_version'] == 2 -%}
+                    {%- set last_run = last_runs[0] -%}
+                    {#- the new nodes are those first seen after the last run's latest, when the nodes tell it -#}
+                    {%- set by_seen.on = nodes_seen_at is not none and last_run['nodes_max_seen_at'] is not none -%}
+                    {#- the new edge rows; the state's rows of their ends (whose super-components are redone;
+                        only which, when the new nodes are told); the new nodes' rows, or the nodes' rows of those
+                        ends now (the proof's terms, and these nodes as the run reads them); the proof -#}
+                    {%- set proof_steps = [
+                        {'relation': new_edges, 'sql': cdp.resolve_identity_graph_new_edges(edges,
+                            last_run['max_observed_at'])},
                         {'relation': new_end_state, 'sql': "
-                        select state.*
+                        select " ~ ('state.node_id, state.super_id' if by_seen.on else 'state.*') ~ "
                         from " ~ state_nodes ~ " as state
-                        inner join (" ~ new_ends_sql ~ ") as new_ends on state.node_id = new_ends.node_id"},
-                        {'relation': new_end_nodes, 'sql': "
+                        inner join (" ~ new_ends_sql ~ ") as new_ends on state.node_id = new_ends.node_id"}] -%}
+                    {%- if by_seen.on -%}
+                        {%- do proof_steps.append({'relation': new_nodes, 'sql': "
                         select " ~ cdp.resolve_identity_graph_node_columns('nodes') | join(', ') ~ "
                         from " ~ nodes ~ " as nodes
-                        inner join (" ~ new_ends_sql ~ ") as new_ends on nodes.node_id = new_ends.node_id"},
+                        where nodes." ~ nodes_seen_at ~ " > cast('" ~ last_run['nodes_max_seen_at'] ~ "' as "
+                            ~ dbt.type_timestamp() ~ ")"}) -%}
+                    {%- else -%}
+                        {%- do proof_steps.append({'relation': new_end_nodes, 'sql': "
+                        select " ~ cdp.resolve_identity_graph_node_columns('nodes') | join(', ') ~ "
+                        from " ~ nodes ~ " as nodes
+                        inner join (" ~ new_ends_sql ~ ") as new_ends on nodes.node_id = new_ends.node_id"}) -%}
+                    {%- endif -%}
+                    {%- do proof_steps.extend([
                         {'relation': changes, 'sql': cdp.resolve_identity_graph_changes(nodes, edges, new_end_state,
-                            new_end_nodes, new_edges, watermark)},
+                            new_end_nodes, new_edges, watermark, nodes_seen_at, new_nodes if by_seen.on else none)},
                         {'drop': [watermark]},
-                        {'sql': "select edges_appended, nodes_unchanged from " ~ changes}]).rows[0] -%}
+                        {'sql': "select edges_appended, nodes_unchanged from " ~ changes}]) -%}
+                    {%- set proof = cdp.identity_run_steps(proof_steps).rows[0] -%}
                     {%- do proven.update({'totals': true, 'edges': proof[0], 'nodes': proof[1]}) -%}
                 {%- endif -%}
                 {#- until this run ends, no watermark (dropped above once read): a run that fails half-way leaves
@@ -119,7 +136,8 @@
                 {#- only new edge rows (and so only their ends) can have changed anything: the whole tables
                     are never compared -#}
                 {%- set detection = 'change set' -%}
-                {%- set dirty = "(" ~ new_ends_sql ~ ")" -%}
+                {%- set dirty = "(" ~ new_ends_sql ~ (" union select node_id from " ~ new_nodes if by_seen.on else "")
+                    ~ ")" -%}
                 {%- set dirty_supers_sql = "select distinct super_id from " ~ new_end_state -%}
             {%- elif proven.edges -%}
                 {%- set detection = 'change set, node compare' -%}
@@ -159,7 +177,16 @@
             {%- set sub_nodes = cdp.identity_scratch_relation(work, 'sub_nodes') -%}
             {%- set sub_edges = cdp.identity_scratch_relation(work, 'sub_edges') -%}
             {#- only the columns the resolution reads: the models' tables carry keys and provenance as text -#}
-            {%- if detection == 'change set' -%}
+            {%- if detection == 'change set' and by_seen.on -%}
+                {#- every node but the new ones is, as proven, as the state has it: the old nodes are read from
+                    the state's rows just taken, the new ones from their rows of the nodes -#}
+                {%- set sub_nodes_sql = "
+                    select " ~ cdp.resolve_identity_graph_node_columns('state') | join(', ') ~ "
+                    from " ~ affected_state ~ " as state
+                    union all
+                    select " ~ cdp.resolve_identity_graph_node_columns('nodes') | join(', ') ~ "
+                    from " ~ new_nodes ~ " as nodes" -%}
+            {%- elif detection == 'change set' -%}
                 {#- every node but the new edges' ends is, as proven, as the state has it: those nodes are read
                     from the state's rows just taken, the ends from their rows of the nodes; the nodes table
                     is not read again -#}
@@ -197,14 +224,22 @@
                 select node_id from " ~ affected_state -%}
             {%- if detection == 'change set' -%}
                 {#- `affected` and the redone part's nodes are small and read once or twice: subqueries, not
-                    tables. Their counts: the state's rows taken less those of the new edges' ends (all among
-                    them) plus the ends' rows of the nodes; the affected nodes are there when new edges are -#}
+                    tables. Their counts: the state's rows taken plus the new nodes', or less those of the new
+                    edges' ends (all among them) plus the ends' rows of the nodes; the affected nodes are there
+                    when new edges or new nodes are -#}
                 {%- set affected = "(" ~ affected_sql ~ ")" -%}
                 {%- set sub_nodes = "(" ~ sub_nodes_sql ~ ")" -%}
-                {%- do steps.append({'sql': "select (select nodes_count from " ~ changes ~ "),
-                    (select count(*) from " ~ affected_state ~ ") - (select count(*) from " ~ new_end_state ~ ")
-                    + (select count(*) from " ~ new_end_nodes ~ "),
-                    (select count(*) from " ~ new_edges ~ ")" ~ change_set_counts}) -%}
+                {%- set new_rows_count = "(select count(*) from " ~ new_edges ~ ")" -%}
+                {%- if by_seen.on -%}
+                    {%- set sub_nodes_count = "(select count(*) from " ~ affected_state ~ ")
+                        + (select count(*) from " ~ new_nodes ~ ")" -%}
+                    {%- set new_rows_count = new_rows_count ~ " + (select count(*) from " ~ new_nodes ~ ")" -%}
+                {%- else -%}
+                    {%- set sub_nodes_count = "(select count(*) from " ~ affected_state ~ ")
+                        - (select count(*) from " ~ new_end_state ~ ") + (select count(*) from " ~ new_end_nodes ~ ")" -%}
+                {%- endif -%}
+                {%- do steps.append({'sql': "select (select nodes_count from " ~ changes ~ "), " ~ sub_nodes_count ~ ",
+                    " ~ new_rows_count ~ change_set_counts}) -%}
             {%- else -%}
                 {%- do steps.extend([
                     {'relation': affected, 'sql': affected_sql},
@@ -218,7 +253,7 @@
                 {%- set old_status = cdp.identity_scratch_relation(work, 'old_edge_status') -%}
                 {%- set sub_status = cdp.identity_scratch_relation(work, 'sub_edge_status') -%}
                 {%- set sub_state = cdp.identity_scratch_relation(work, 'sub_state_nodes') -%}
-                {%- set contracted = namespace(done=false) -%}
+                {%- set contracted = namespace(done=false, rounds=0) -%}
                 {%- if detection == 'change set' and counts[3] == 0 -%}
                     {#- none of the affected super-components was over a limit, so each was one customer with
                         every edge admitted: it is stood in for by edges from each of its nodes to its smallest
@@ -226,21 +261,15 @@
                         are not read. When the redone part holds no super-component over a limit either, every
                         edge in it is admitted: the old edges keep their status, and the components are right.
                         Else the part is redone with the old edges (below) -#}
-                    {%- set stand_in_edges = "(
-                        select
-                            state.node_id as from_node_id,
-                            state.super_id as to_node_id,
-                            cast(null as " ~ dbt.type_int() ~ ") as tier,
-                            cast(null as " ~ dbt.type_timestamp() ~ ") as observed_at
+                    {%- set stood_in = cdp.resolve_identity_stood_in(sub_nodes, "
+                        select state.node_id as src, state.super_id as dst
                         from " ~ affected_state ~ " as state
                         where state.node_id <> state.super_id
                         union all
-                        select " ~ cdp.resolve_identity_graph_edge_columns('new_edges') | join(', ') ~ "
-                        from " ~ new_edges ~ " as new_edges
-                    )" -%}
-                    {%- set n_contested = cdp.resolve_identity_subgraph(sub_nodes, stand_in_edges, work, max_rounds,
-                        'sub_', 50000, counts[1], true) -%}
-                    {%- set contracted.done = n_contested == 0 -%}
+                        select new_edges.from_node_id as src, new_edges.to_node_id as dst
+                        from " ~ new_edges ~ " as new_edges", work, max_rounds, counts[1]) -%}
+                    {%- set contracted.done = stood_in.contested == 0 -%}
+                    {%- set contracted.rounds = stood_in.rounds -%}
                     {%- set old_edges.source = 'stood in' if contracted.done else old_edges.source -%}
                 {%- endif -%}
                 {%- if not contracted.done -%}
@@ -307,25 +336,28 @@
                     ~ restated_edges_sql ~ ")").rows[0] -%}
                 {%- set restated = restated_counts[1] -%}
                 {%- if contracted.done -%}
-                    {#- the new edges' statuses (not the stand-ins'), less those of edges already known: only a
+                    {#- the new edges' statuses, every one admitted, less those of edges already known: only a
                         new edge between two old nodes can be one, so the statuses are probed only when the
                         change set has such an edge -#}
                     {%- set known_sql = "
-                        and not exists (
+                        where not exists (
                             select 1
                             from " ~ edge_status ~ " as old_status
                             where " ~ keys_match ~ "
                         )" if counts[4] > 0 else "" -%}
                     {%- do write_steps.append({'sql': cdp.identity_insert_statement(edge_status, "
                         select sub_status.*
-                        from " ~ sub_status ~ " as sub_status
-                        where exists (
-                            select 1
+                        from (
+                            select
+                                new_edges.from_node_id,
+                                new_edges.to_node_id,
+                                new_edges.tier,
+                                true as is_admitted,
+                                cast(null as " ~ dbt.type_string() ~ ") as rejection_reason,
+                                min(new_edges.observed_at) as first_observed_at
                             from " ~ new_edges ~ " as new_edges
-                            where new_edges.from_node_id = sub_status.from_node_id
-                                and new_edges.to_node_id = sub_status.to_node_id
-                                and new_edges.tier = sub_status.tier
-                        )" ~ known_sql)}) -%}
+                            group by new_edges.from_node_id, new_edges.to_node_id, new_edges.tier
+                        ) as sub_status" ~ known_sql)}) -%}
                 {%- elif restated == 0 -%}
                     {#- the old rows stay as they are: only the new edges' rows are added, no delete (a scan) -#}
                     {%- do write_steps.append({'sql': cdp.identity_insert_statement(edge_status, "
@@ -347,8 +379,11 @@
                     {%- do cdp.identity_replace_rows(state_nodes, 'node_id', affected, sub_state) -%}
                 {%- endif -%}
                 {%- set sub_rounds = cdp.identity_scratch_relation(work, 'sub_rounds') -%}
-                {%- do write_steps.append({'relation': rounds, 'sql': "select tier, rounds from " ~ sub_rounds}) -%}
-                {%- do work_tables.extend([sub_edges, sub_status, sub_state, sub_rounds]) -%}
+                {%- do write_steps.append({'relation': rounds, 'sql': "select 0 as tier, " ~ contracted.rounds
+                    ~ " as rounds" if contracted.done else "select tier, rounds from " ~ sub_rounds}) -%}
+                {%- do work_tables.extend([sub_edges, sub_status, sub_state, sub_rounds,
+                    cdp.identity_scratch_relation(work, 'sub_super_components'),
+                    cdp.identity_scratch_relation(work, 'sub_contested')]) -%}
             {%- else -%}
                 {%- set old_edges.source = 'none' -%}
                 {%- do write_steps.append({'relation': rounds, 'sql': "select 0 as tier, 0 as rounds"}) -%}
@@ -356,7 +391,7 @@
             {%- set mode = 'incremental' -%}
             {%- do work_tables.extend([cdp.identity_scratch_relation(work, 'dirty'),
                 cdp.identity_scratch_relation(work, 'affected'), affected_state, cdp.identity_scratch_relation(work,
-                'sub_nodes'), new_edges, new_end_state, new_end_nodes]) -%}
+                'sub_nodes'), new_edges, new_end_state, new_end_nodes, new_nodes]) -%}
         {%- else -%}
             {#- drop the state of older versions of this macro, if any, and the watermark until the run ends -#}
             {%- for name in ['state_edges', 'keyed_edges', 'watermark', 'changes'] -%}
@@ -379,10 +414,12 @@
         {#- the next run's watermark: the totals of the tables this run read (`changes` has them when it ran) -#}
         {%- if not proven.totals -%}
             {%- do write_steps.append({'relation': watermark,
-                'sql': cdp.resolve_identity_graph_totals(nodes, edges)}) -%}
+                'sql': cdp.resolve_identity_graph_totals(nodes, edges, nodes_seen_at)}) -%}
         {%- else -%}
             {%- do write_steps.append({'relation': watermark, 'sql': "
-                select state_version, nodes_count, nodes_checksum, edges_count, edges_checksum, max_observed_at
+                select
+                    state_version, nodes_count, nodes_checksum, nodes_max_seen_at, edges_count, edges_checksum,
+                    max_observed_at
                 from " ~ changes}) -%}
         {%- endif -%}
         {%- set stats = cdp.identity_work_relation(work, 'incremental') -%}
@@ -395,7 +432,7 @@
 {% endmacro %}
 
 {#- Returns the select of the edge rows (the columns that decide the graph) observed after `last_seen` (the
-    last run's latest observed_at, as text): all of them when the last run saw none. A literal, so a scan
+    last run's latest observed_at, as the watermark has it): all of them when the last run saw none. A literal, so a scan
     skips the row groups whose timestamps all lie before it. Which rows it picks only decides how much is
     redone: resolve_identity_graph_changes proves the rest unchanged or the run falls back. -#}
 {% macro resolve_identity_graph_new_edges(edges, last_seen) -%}
@@ -407,19 +444,23 @@
 {%- endmacro %}
 
 {#- Returns the select of one row: the totals of `nodes` and `edges` a watermark keeps (state_version,
-    nodes_count, nodes_checksum, edges_count, edges_checksum, max_observed_at). -#}
-{% macro resolve_identity_graph_totals(nodes, edges) -%}
+    nodes_count, nodes_checksum, nodes_max_seen_at: the latest `nodes_seen_at` when one is named, edges_count,
+    edges_checksum, max_observed_at). -#}
+{% macro resolve_identity_graph_totals(nodes, edges, nodes_seen_at=none) -%}
     select
-        1 as state_version,
+        2 as state_version,
         node_totals.nodes_count,
         node_totals.nodes_checksum,
+        node_totals.nodes_max_seen_at,
         edge_totals.edges_count,
         edge_totals.edges_checksum,
         edge_totals.max_observed_at
     from (
         select
             count(*) as nodes_count,
-            {{ cdp.identity_checksum(cdp.resolve_identity_graph_node_columns('nodes')) }} as nodes_checksum
+            {{ cdp.identity_checksum(cdp.resolve_identity_graph_node_columns('nodes')) }} as nodes_checksum,
+            {{ 'max(nodes.' ~ nodes_seen_at ~ ')' if nodes_seen_at else 'cast(null as ' ~ dbt.type_timestamp() ~ ')' }}
+                as nodes_max_seen_at
         from {{ nodes }} as nodes
     ) as node_totals
     cross join (
@@ -434,17 +475,20 @@
 {#- Returns the select of one row: the new totals (as resolve_identity_graph_totals), and two proofs against
     the last run's watermark. `edges_appended`: the edge rows up to the watermark (all rows but
     `new_edges`) are, in count and checksum, the rows the last run saw, so every change is a row after it;
-    a deleted, edited or late row (observed before the watermark) makes it false. `nodes_unchanged`: the
-    nodes besides the ends of the new edges are, in count and checksum, the state's nodes besides those
-    ends (new, gone or changed nodes elsewhere make it false). `new_end_state` and `new_end_nodes`: the
-    state's and the nodes' rows of those ends. One scan of each table, no join of two whole tables: the
-    state and the nodes are only probed for the new edges' ends. -#}
-{% macro resolve_identity_graph_changes(nodes, edges, new_end_state, new_end_nodes, new_edges, watermark) -%}
+    a deleted, edited or late row (observed before the watermark) makes it false. `nodes_unchanged`, with
+    `new_nodes` (the nodes first seen after the last run's latest): the other nodes are, in count and
+    checksum, the nodes the last run saw. Without: the nodes besides the ends of the new edges are, in
+    count and checksum, the state's nodes besides those ends (new, gone or changed nodes elsewhere make
+    it false); `new_end_state` and `new_end_nodes`: the state's and the nodes' rows of those ends. One scan
+    of each table, no join of two whole tables: the state and the nodes are only probed for the new
+    edges' ends, or the nodes filtered by when they were first seen. -#}
+{% macro resolve_identity_graph_changes(nodes, edges, new_end_state, new_end_nodes, new_edges, watermark,
+    nodes_seen_at=none, new_nodes=none) -%}
     with last_run as (
-        select * from {{ watermark }} where state_version = 1
+        select * from {{ watermark }} where state_version = 2
     ),
     totals as (
-        {{ cdp.resolve_identity_graph_totals(nodes, edges) }}
+        {{ cdp.resolve_identity_graph_totals(nodes, edges, nodes_seen_at) }}
     ),
     new_edge_totals as (
         select
@@ -452,6 +496,14 @@
             {{ cdp.identity_checksum(cdp.resolve_identity_graph_edge_columns('new_edges')) }} as edges_checksum
         from {{ new_edges }} as new_edges
     ),
+    {%- if new_nodes is not none %}
+    new_node_totals as (
+        select
+            count(*) as nodes_count,
+            {{ cdp.identity_checksum(cdp.resolve_identity_graph_node_columns('nodes')) }} as nodes_checksum
+        from {{ new_nodes }} as nodes
+    )
+    {%- else %}
     new_end_nodes as (
         select
             count(*) as nodes_count,
@@ -464,10 +516,12 @@
             {{ cdp.identity_checksum(cdp.resolve_identity_graph_node_columns('state')) }} as nodes_checksum
         from {{ new_end_state }} as state
     )
+    {%- endif %}
     select
         totals.state_version,
         totals.nodes_count,
         totals.nodes_checksum,
+        totals.nodes_max_seen_at,
         totals.edges_count,
         totals.edges_checksum,
         totals.max_observed_at,
@@ -476,6 +530,16 @@
             and last_run.edges_checksum + new_edge_totals.edges_checksum = totals.edges_checksum,
             false
         ) as edges_appended,
+        {%- if new_nodes is not none %}
+        coalesce(
+            last_run.nodes_count + new_node_totals.nodes_count = totals.nodes_count
+            and last_run.nodes_checksum + new_node_totals.nodes_checksum = totals.nodes_checksum,
+            false
+        ) as nodes_unchanged
+    from totals
+    cross join new_edge_totals
+    cross join new_node_totals
+        {%- else %}
         coalesce(
             last_run.nodes_count + new_end_nodes.nodes_count
             = totals.nodes_count + new_end_state.nodes_count
@@ -487,6 +551,7 @@
     cross join new_edge_totals
     cross join new_end_nodes
     cross join new_end_state
+        {%- endif %}
     left join last_run on 1 = 1
 {%- endmacro %}
 

@@ -12,11 +12,8 @@
     (resolve_identity_tiers), so a full run costs one set of component rounds over the whole graph plus
     the tiers over the contested part. `prune_min_nodes`: see connected_components.
 
-    Returns the number of contested super-components. With `stop_if_contested`, when there is one the
-    tiers are not run and the two tables are left incomplete: the caller (an incremental run that stood
-    old super-components in for their edges, resolve_identity_graph) redoes the part with its edges. -#}
-{% macro resolve_identity_subgraph(nodes, edges, work, max_rounds=none, prefix='', prune_min_nodes=0, node_count=none,
-    stop_if_contested=false) %}
+    Returns the number of contested super-components. -#}
+{% macro resolve_identity_subgraph(nodes, edges, work, max_rounds=none, prefix='', prune_min_nodes=0, node_count=none) %}
     {%- if execute -%}
         {#- the results: the graph's state in a whole run (no prefix), scratch tables for a part of it -#}
         {%- set result_relation = cdp.identity_scratch_relation if prefix else cdp.identity_work_relation -%}
@@ -41,34 +38,8 @@
             "select from_node_id as src, to_node_id as dst from " ~ edge_status, work, prefix ~ 'super', max_rounds,
             prune_min_nodes, node_count) -%}
         {%- set round_rows = ["select 0 as tier, " ~ supers.rounds ~ " as rounds"] -%}
-        {#- contested: the super-components over a type's limit. A type is named by its priority (unique in
-            seed identifier_types): an integer groups faster than text. Were two types to share one, their
-            values would count together: a super-component could be taken as contested when it is not, and
-            the tiers would find it within the limits; none over a limit is missed -#}
-        {%- set n_contested = cdp.identity_run_steps([
-            {'relation': state_nodes, 'sql': "
-            select
-                nodes.node_id,
-                nodes.node_type,
-                nodes.priority,
-                nodes.max_per_customer,
-                coalesce(supers.component_id, nodes.node_id) as super_id,
-                coalesce(supers.component_id, nodes.node_id) as component_id
-            from " ~ nodes ~ " as nodes
-            left join " ~ supers.relation ~ " as supers on nodes.node_id = supers.node_id"},
-            {'relation': contested, 'sql': "
-            select distinct super_id
-            from (
-                select super_id
-                from " ~ state_nodes ~ "
-                group by super_id, priority, max_per_customer
-                having count(*) > max_per_customer
-            ) as over_limit"},
-            {'sql': "select count(*) from " ~ contested}]).columns[0].values()[0] -%}
-        {%- if n_contested > 0 and stop_if_contested -%}
-            {%- do cdp.identity_drop_tables([supers.relation, contested]) -%}
-            {{ return(n_contested) }}
-        {%- endif -%}
+        {%- set n_contested = cdp.identity_run_steps(cdp.resolve_identity_subgraph_state_steps(nodes, supers.relation,
+            state_nodes, contested)).columns[0].values()[0] -%}
         {%- if n_contested > 0 -%}
             {%- set tight_nodes = cdp.identity_scratch_relation(work, prefix ~ 'tight_nodes') -%}
             {%- set tight_edges = cdp.identity_scratch_relation(work, prefix ~ 'tight_edges') -%}
@@ -122,4 +93,48 @@
             {'drop': [supers.relation, contested]}]) -%}
         {{ return(n_contested) }}
     {%- endif -%}
+{% endmacro %}
+
+{#- Returns the steps (identity_run_steps) that write `state_nodes` (each of `nodes` with its super-component
+    from `supers`, node_id and component_id, as its customer too: a node on no edge is its own) and
+    `contested` (the super-components over a type's limit), then count the contested ones. A type is named
+    by its priority (unique in seed identifier_types): an integer groups faster than text. Were two types
+    to share one, their values would count together: a super-component could be taken as contested when
+    it is not, and the tiers would find it within the limits; none over a limit is missed. -#}
+{% macro resolve_identity_subgraph_state_steps(nodes, supers, state_nodes, contested) %}
+    {{ return([
+        {'relation': state_nodes, 'sql': "
+        select
+            nodes.node_id,
+            nodes.node_type,
+            nodes.priority,
+            nodes.max_per_customer,
+            coalesce(supers.component_id, nodes.node_id) as super_id,
+            coalesce(supers.component_id, nodes.node_id) as component_id
+        from " ~ nodes ~ " as nodes
+        left join " ~ supers ~ " as supers on nodes.node_id = supers.node_id"},
+        {'relation': contested, 'sql': "
+        select distinct super_id
+        from (
+            select super_id
+            from " ~ state_nodes ~ "
+            group by super_id, priority, max_per_customer
+            having count(*) > max_per_customer
+        ) as over_limit"},
+        {'sql': "select count(*) from " ~ contested}]) }}
+{% endmacro %}
+
+{#- Returns {'contested': n, 'rounds': r}. An incremental run's redone part when its old super-components
+    stand in for their edges (resolve_identity_graph): `pairs_sql` (integer `src`, `dst`) joins each old
+    node to its super-component's smallest and holds the new edges. Leaves `__sub_state_nodes` (as
+    resolve_identity_subgraph) and its super-components (`__sub_super_components`) and contested ones
+    (`__sub_contested`), dropped by the caller. When none is contested (n = 0), every edge in the part is
+    admitted and the state's rows are final; else the caller redoes the part with its edges. No edge
+    status is written: the caller has the new edges' own. -#}
+{% macro resolve_identity_stood_in(nodes, pairs_sql, work, max_rounds, node_count) %}
+    {%- set supers = cdp.connected_components(pairs_sql, work, 'sub_super', max_rounds, 50000, node_count) -%}
+    {%- set n_contested = cdp.identity_run_steps(cdp.resolve_identity_subgraph_state_steps(nodes, supers.relation,
+        cdp.identity_scratch_relation(work, 'sub_state_nodes'), cdp.identity_scratch_relation(work, 'sub_contested')))
+        .columns[0].values()[0] -%}
+    {{ return({'contested': n_contested, 'rounds': supers.rounds}) }}
 {% endmacro %}

@@ -16,20 +16,23 @@ def graph_settings(tmp_path: Path) -> Settings:
 
 
 def write_graph(settings: Settings, nodes: list[tuple], edges: list[tuple]) -> None:
-    """nodes: (node_id, node_key, node_type, priority, max_per_customer); edges: (from_id, to_id, tier,
-    observed_at as 'YYYY-MM-DD')."""
+    """nodes: (node_id, node_key, node_type, priority, max_per_customer[, first_seen_at as 'YYYY-MM-DD']:
+    the column is there when the first node has it); edges: (from_id, to_id, tier, observed_at as
+    'YYYY-MM-DD')."""
+    seen = bool(nodes) and len(nodes[0]) == 6
     with duckdb.connect(str(settings.duckdb_path)) as conn:
         conn.execute("create schema if not exists g")
         conn.execute(
             "create or replace table g.nodes (node_id bigint, node_key varchar, node_type varchar,"
-            " priority integer, max_per_customer integer)"
+            " priority integer, max_per_customer integer" + (", first_seen_at timestamp)" if seen else ")")
         )
         conn.execute(
             "create or replace table g.edges"
             " (from_node_id bigint, to_node_id bigint, tier integer, observed_at timestamp)"
         )
         if nodes:
-            conn.executemany("insert into g.nodes values (?, ?, ?, ?, ?)", nodes)
+            placeholders = "?, ?, ?, ?, ?, cast(? as timestamp)" if seen else "?, ?, ?, ?, ?"
+            conn.executemany(f"insert into g.nodes values ({placeholders})", nodes)
         if edges:
             conn.executemany("insert into g.edges values (?, ?, ?, cast(? as timestamp))", edges)
 

@@ -285,3 +285,74 @@ def test_a_limit_at_stake_makes_the_run_read_the_old_edges(graph_settings, tmp_p
     assert _same_as_full(after, full)
     rows, distinct = _edge_status_rows(graph_settings)
     assert rows == distinct == len(STAND_IN_EDGES) + 1
+
+
+# the nodes tell when each was first seen (first_seen_at, as int_identity_nodes has it): a run finds the new
+# nodes by it, with or without edges, and proves the others are the nodes the last run saw
+SEEN_AT = "first_seen_at"
+
+
+def _seen(nodes: list[tuple], edges: list[tuple], default: str = "2026-01-01", before: list[tuple] = ()) -> list[tuple]:
+    """The nodes with their first sighting: as in `before` (nodes with theirs), else their earliest edge, else
+    `default`."""
+    first: dict[int, str] = {}
+    for a, b, _, day in edges:
+        for node_id in (a, b):
+            first[node_id] = min(first.get(node_id, day), day)
+    first.update({node[0]: node[5] for node in before})
+    return [(*node[:5], first.get(node[0], default)) for node in nodes]
+
+
+def _run_seen(settings: Settings, nodes: list[tuple], edges: list[tuple]) -> dict:
+    write_graph(settings, nodes, edges)
+    run_identity_graph(settings, "g", "nodes", "edges", nodes_seen_at=SEEN_AT)
+    return graph_outcome(settings)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_new_nodes_are_found_by_when_they_were_first_seen(graph_settings, tmp_path, seed):
+    rng, nodes, edges = _graph(seed)
+    seen = _seen(nodes, edges)
+    assert _run_seen(graph_settings, seen, edges)["mode"] == "full"
+    new_nodes, new_edges = _appended(rng, nodes, edges)
+    after = _run_seen(graph_settings, _seen(new_nodes, new_edges, before=seen), new_edges)
+    assert (after["mode"], after["detection"]) == ("incremental", "change set")
+    assert 0 < after["resolved"] < len(new_nodes)
+    assert _same_as_full(after, _full_run(tmp_path, new_nodes, new_edges))
+
+
+def test_a_new_record_without_links_is_in_the_change_set_when_the_nodes_tell_when_they_were_seen(
+    graph_settings, tmp_path
+):
+    _, nodes, edges = _graph(14)
+    seen = _seen(nodes, edges)
+    _run_seen(graph_settings, seen, edges)
+    loner = (1000, "record:shop/orders/77", "record", 1000000, 1)
+    grown = [*nodes, loner]
+    after = _run_seen(graph_settings, _seen(grown, edges, default="2026-08-01", before=seen), edges)
+    assert (after["detection"], after["resolved"]) == ("change set", 1)
+    assert frozenset({"record:shop/orders/77"}) in after["customers"]
+    assert _same_as_full(after, _full_run(tmp_path, grown, edges))
+
+
+def _changed_limit(nodes: list[tuple]) -> list[tuple]:
+    """A rule change lowers an email's limit to 1."""
+    victim = next(n for n in nodes if n[2] == "email")
+    return [(*n[:4], 1, *n[5:]) if n is victim else n for n in nodes]
+
+
+def _late_node(nodes: list[tuple]) -> list[tuple]:
+    """A record without links loaded now but seen before the last run's latest node."""
+    return [*nodes, (1000, "record:shop/orders/1", "record", 1000000, 1, "2026-01-03")]
+
+
+@pytest.mark.parametrize("change", [_changed_limit, _late_node], ids=["changed-limit", "late-node"])
+def test_a_node_change_the_first_sightings_cannot_see_makes_the_run_compare_the_nodes(graph_settings, tmp_path, change):
+    rng, nodes, edges = _graph(13)
+    seen = _seen(nodes, edges)
+    _run_seen(graph_settings, seen, edges)
+    new_nodes, new_edges = _appended(rng, nodes, edges)
+    changed = change(_seen(new_nodes, new_edges, before=seen))
+    after = _run_seen(graph_settings, changed, new_edges)
+    assert after["detection"] == "change set, node compare"
+    assert _same_as_full(after, _full_run(tmp_path, [n[:5] for n in changed], new_edges))
