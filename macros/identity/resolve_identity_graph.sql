@@ -256,18 +256,23 @@
                 {%- set contracted = namespace(done=false, rounds=0) -%}
                 {%- if detection == 'change set' and counts[3] == 0 -%}
                     {#- none of the affected super-components was over a limit, so each was one customer with
-                        every edge admitted: it is stood in for by edges from each of its nodes to its smallest
-                        (its super_id; no tier, no observation), which join it as its edges did, and its edges
-                        are not read. When the redone part holds no super-component over a limit either, every
-                        edge in it is admitted: the old edges keep their status, and the components are right.
-                        Else the part is redone with the old edges (below) -#}
-                    {%- set stood_in = cdp.resolve_identity_stood_in(sub_nodes, "
-                        select state.node_id as src, state.super_id as dst
-                        from " ~ affected_state ~ " as state
-                        where state.node_id <> state.super_id
-                        union all
-                        select new_edges.from_node_id as src, new_edges.to_node_id as dst
-                        from " ~ new_edges ~ " as new_edges", work, max_rounds, counts[1]) -%}
+                        every edge admitted: it is contracted to its smallest node (its super_id), the new edges
+                        are read through the old ends' super_ids, and its edges are not read. Its nodes take the
+                        component of its super_id. When the redone part holds no super-component over a limit
+                        either, every edge in it is admitted: the old edges keep their status, and the
+                        components are right. Else the part is redone with the old edges (below) -#}
+                    {%- set stood_in = cdp.resolve_identity_stood_in("(
+                        select nodes.*, coalesce(old_state.super_id, nodes.node_id) as super_key
+                        from " ~ sub_nodes ~ " as nodes
+                        left join " ~ affected_state ~ " as old_state on nodes.node_id = old_state.node_id
+                        )", "
+                        select
+                            coalesce(from_state.super_id, new_edges.from_node_id) as src,
+                            coalesce(to_state.super_id, new_edges.to_node_id) as dst
+                        from " ~ new_edges ~ " as new_edges
+                        left join " ~ new_end_state ~ " as from_state on new_edges.from_node_id = from_state.node_id
+                        left join " ~ new_end_state ~ " as to_state on new_edges.to_node_id = to_state.node_id",
+                        work, max_rounds, counts[1]) -%}
                     {%- set contracted.done = stood_in.contested == 0 -%}
                     {%- set contracted.rounds = stood_in.rounds -%}
                     {%- set old_edges.source = 'stood in' if contracted.done else old_edges.source -%}

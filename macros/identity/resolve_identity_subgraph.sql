@@ -96,12 +96,13 @@
 {% endmacro %}
 
 {#- Returns the steps (identity_run_steps) that write `state_nodes` (each of `nodes` with its super-component
-    from `supers`, node_id and component_id, as its customer too: a node on no edge is its own) and
+    from `supers` (node_id, component_id), looked up by its column `key`, as its customer too: a node on no
+    edge is its own) and
     `contested` (the super-components over a type's limit), then count the contested ones. A type is named
     by its priority (unique in seed identifier_types): an integer groups faster than text. Were two types
     to share one, their values would count together: a super-component could be taken as contested when
     it is not, and the tiers would find it within the limits; none over a limit is missed. -#}
-{% macro resolve_identity_subgraph_state_steps(nodes, supers, state_nodes, contested) %}
+{% macro resolve_identity_subgraph_state_steps(nodes, supers, state_nodes, contested, key='node_id') %}
     {{ return([
         {'relation': state_nodes, 'sql': "
         select
@@ -109,10 +110,10 @@
             nodes.node_type,
             nodes.priority,
             nodes.max_per_customer,
-            coalesce(supers.component_id, nodes.node_id) as super_id,
-            coalesce(supers.component_id, nodes.node_id) as component_id
+            coalesce(supers.component_id, nodes." ~ key ~ ") as super_id,
+            coalesce(supers.component_id, nodes." ~ key ~ ") as component_id
         from " ~ nodes ~ " as nodes
-        left join " ~ supers ~ " as supers on nodes.node_id = supers.node_id"},
+        left join " ~ supers ~ " as supers on nodes." ~ key ~ " = supers.node_id"},
         {'relation': contested, 'sql': "
         select distinct super_id
         from (
@@ -125,16 +126,17 @@
 {% endmacro %}
 
 {#- Returns {'contested': n, 'rounds': r}. An incremental run's redone part when its old super-components
-    stand in for their edges (resolve_identity_graph): `pairs_sql` (integer `src`, `dst`) joins each old
-    node to its super-component's smallest and holds the new edges. Leaves `__sub_state_nodes` (as
-    resolve_identity_subgraph) and its super-components (`__sub_super_components`) and contested ones
+    are contracted (resolve_identity_graph): each old node of `nodes` has its super-component's smallest
+    node as `super_key`, a new node itself, and `pairs_sql` (integer `src`, `dst`) are the new edges
+    between those keys. Leaves `__sub_state_nodes` (as resolve_identity_subgraph: each node takes the
+    component of its key) and its super-components (`__sub_super_components`) and contested ones
     (`__sub_contested`), dropped by the caller. When none is contested (n = 0), every edge in the part is
     admitted and the state's rows are final; else the caller redoes the part with its edges. No edge
     status is written: the caller has the new edges' own. -#}
 {% macro resolve_identity_stood_in(nodes, pairs_sql, work, max_rounds, node_count) %}
     {%- set supers = cdp.connected_components(pairs_sql, work, 'sub_super', max_rounds, 50000, node_count) -%}
     {%- set n_contested = cdp.identity_run_steps(cdp.resolve_identity_subgraph_state_steps(nodes, supers.relation,
-        cdp.identity_scratch_relation(work, 'sub_state_nodes'), cdp.identity_scratch_relation(work, 'sub_contested')))
-        .columns[0].values()[0] -%}
+        cdp.identity_scratch_relation(work, 'sub_state_nodes'), cdp.identity_scratch_relation(work, 'sub_contested'),
+        'super_key')).columns[0].values()[0] -%}
     {{ return({'contested': n_contested, 'rounds': supers.rounds}) }}
 {% endmacro %}
