@@ -2,7 +2,8 @@
     `work` the tables of resolve_identity_subgraph: `__state_nodes` (node id, attributes, super-component,
     component), `__edge_status` (one row per distinct candidate edge: tier, is_admitted, rejection_reason,
     first_observed_at) and `__rounds`; the view `__labels` (node_id, component_id) over the state;
-    `__watermark` (counts, checksums and latest observed_at of the nodes and edges this run read) and
+    `__watermark` (counts and checksums of the nodes and edges this run read, their latest observed_at and,
+    with `nodes_seen_at` (a timestamp column of `nodes`: when each node was first seen), the nodes' latest) and
     `__incremental` (how the run went: mode, nodes, nodes redone, change_detection, old_edges). State
     nodes, edge status and watermark are the state the next run starts from.
 
@@ -15,19 +16,22 @@
     (identity_replace_rows: delete + insert on DuckDB); when no old node's row changes, the new nodes'
     rows are only added, and when the edge rows are proven appended and no old edge changes status, the
     new edges' statuses are only added (no delete, a scan on DuckDB). With a change set whose affected
-    super-components were all within the limits, their old edges are not read: each is stood in for by
-    edges from its nodes to its smallest, and read only if the redone part then holds one over a limit
-    (`old_edges` in `__incremental`). Every other node keeps its component and every other edge its
+    super-components were all within the limits, their old edges are not read: each stands in for them
+    as one node, its smallest, through which the new edges are read, and they are read only if the redone
+    part then holds one over a limit (`old_edges` in `__incremental`). Every other node keeps its
+    component and every other edge its
     status. The result equals a full run's. The tables and the query between two decisions run as one
     batch (identity_run_steps).
 
     Finding the dirty nodes (change_detection):
-    - `change set`: the edge rows observed after the watermark are the new ones; one scan of each table
-      proves they are the only change (the other rows' count and checksum equal the last run's; the nodes
-      besides the new rows' ends equal the state's). Their ends are the dirty nodes; no two whole tables
-      are joined.
-    - `change set, node compare`: the edges are proven, the nodes not (a record without links, a changed
-      limit): the nodes are compared with the state in one hash join.
+    - `change set`: the edge rows observed after the watermark are the new ones, and so are the nodes
+      first seen after the nodes' latest (with `nodes_seen_at`); one scan of each table proves they are
+      the only change (the other rows' count and checksum equal the last run's; without `nodes_seen_at`,
+      the nodes besides the new rows' ends equal the state's). The new nodes and the new rows' ends are
+      the dirty nodes; no two whole tables are joined.
+    - `change set, node compare`: the edges are proven, the nodes not (a changed limit, a late node;
+      without `nodes_seen_at`, a record without links): the nodes are compared with the state in one hash
+      join.
     - `full compare`: anything else (a deleted, edited or late edge row, no watermark): the nodes and
       the grouped edges are compared with the state (two hash joins over whole tables).
     A full refresh (`dbt build --full-refresh`), var identity_incremental false, or a missing state
@@ -58,7 +62,7 @@
         {%- set changes = cdp.identity_scratch_relation(work, 'changes') -%}
         {%- set detection = 'none' -%}
         {#- how the redone part had the old edges: `edge rows` (a full run, a compare), `edge statuses` (the
-            proven old rows' statuses), `stood in` (by edges to each super-component's smallest node), `none` -#}
+            proven old rows' statuses), `stood in` (each super-component by its smallest node), `none` -#}
         {%- set old_edges = namespace(source='edge rows') -%}
         {%- set proven = {'totals': false, 'edges': false, 'nodes': false} -%}
         {#- `on`: the nodes new since the last run are told by `nodes_seen_at` (the proof reads no end's row) -#}
@@ -236,7 +240,8 @@
                     {%- set new_rows_count = new_rows_count ~ " + (select count(*) from " ~ new_nodes ~ ")" -%}
                 {%- else -%}
                     {%- set sub_nodes_count = "(select count(*) from " ~ affected_state ~ ")
-                        - (select count(*) from " ~ new_end_state ~ ") + (select count(*) from " ~ new_end_nodes ~ ")" -%}
+                        - (select count(*) from " ~ new_end_state ~ ")
+                        + (select count(*) from " ~ new_end_nodes ~ ")" -%}
                 {%- endif -%}
                 {%- do steps.append({'sql': "select (select nodes_count from " ~ changes ~ "), " ~ sub_nodes_count ~ ",
                     " ~ new_rows_count ~ change_set_counts}) -%}
@@ -437,9 +442,10 @@
 {% endmacro %}
 
 {#- Returns the select of the edge rows (the columns that decide the graph) observed after `last_seen` (the
-    last run's latest observed_at, as the watermark has it): all of them when the last run saw none. A literal, so a scan
-    skips the row groups whose timestamps all lie before it. Which rows it picks only decides how much is
-    redone: resolve_identity_graph_changes proves the rest unchanged or the run falls back. -#}
+    last run's latest observed_at, as the watermark has it): all of them when the last run saw none. A
+    literal, so a scan skips the row groups whose timestamps all lie before it. Which rows it picks only
+    decides how much is redone: resolve_identity_graph_changes proves the rest unchanged or the run falls
+    back. -#}
 {% macro resolve_identity_graph_new_edges(edges, last_seen) -%}
     select {{ cdp.resolve_identity_graph_edge_columns('edges') | join(', ') }}
     from {{ edges }} as edges

@@ -13,7 +13,8 @@
     the tiers over the contested part. `prune_min_nodes`: see connected_components.
 
     Returns the number of contested super-components. -#}
-{% macro resolve_identity_subgraph(nodes, edges, work, max_rounds=none, prefix='', prune_min_nodes=0, node_count=none) %}
+{% macro resolve_identity_subgraph(nodes, edges, work, max_rounds=none, prefix='', prune_min_nodes=0,
+    node_count=none) %}
     {%- if execute -%}
         {#- the results: the graph's state in a whole run (no prefix), scratch tables for a part of it -#}
         {%- set result_relation = cdp.identity_scratch_relation if prefix else cdp.identity_work_relation -%}
