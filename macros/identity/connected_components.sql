@@ -23,8 +23,10 @@
     The prune's counts are the convergence check of its round: no open group left. Only while at least
     `prune_min_nodes` nodes (`node_count` at the start, when the caller knows it) are still in the rounds:
     setting parts aside costs five statements, more than a round over a small graph (an incremental run's
-    redone part) saves. -#}
-{% macro connected_components(edges_sql, work, label, max_rounds=none, prune_min_nodes=0, node_count=none) %}
+    redone part) saves. With `defer_final`, the steps that write `r` and drop the rounds'
+    tables are not run but returned as `steps` (identity_run_steps), for the caller's next batch. -#}
+{% macro connected_components(edges_sql, work, label, max_rounds=none, prune_min_nodes=0, node_count=none,
+    defer_final=false) %}
     {%- set max_rounds = max_rounds or var('identity_max_rounds', 40) -%}
     {#- `pairs`: each edge once, as the caller gives it; round 1 and the prune read it one way -#}
     {%- set state = namespace(parents=none, edges=none, pairs="(" ~ edges_sql ~ ")", stars=none, rounds=0,
@@ -87,9 +89,13 @@
     {%- for relation in state.pruned -%}
         {%- do finished.append("select node_id, component_id from " ~ relation) -%}
     {%- endfor -%}
-    {%- do cdp.identity_run_steps([
+    {%- set final_steps = [
         {'relation': result, 'sql': finished | join(" union all ")},
-        {'drop': state.stale + state.pruned + [state.parents]}]) -%}
+        {'drop': state.stale + state.pruned + [state.parents]}] -%}
+    {%- if defer_final -%}
+        {{ return({'relation': result, 'rounds': state.rounds, 'steps': final_steps}) }}
+    {%- endif -%}
+    {%- do cdp.identity_run_steps(final_steps) -%}
     {{ return({'relation': result, 'rounds': state.rounds}) }}
 {% endmacro %}
 

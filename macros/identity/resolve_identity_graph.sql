@@ -258,7 +258,19 @@
                 {%- set old_status = cdp.identity_scratch_relation(work, 'old_edge_status') -%}
                 {%- set sub_status = cdp.identity_scratch_relation(work, 'sub_edge_status') -%}
                 {%- set sub_state = cdp.identity_scratch_relation(work, 'sub_state_nodes') -%}
-                {%- set contracted = namespace(done=false, rounds=0) -%}
+                {%- set contracted = namespace(done=false, rounds=0, restated=0) -%}
+                {#- the old nodes whose row the redone part changed or dropped (a component merged into an older
+                    one, a node gone): none, mostly, as a new node rarely has the smallest id of its component;
+                    and, when the edge rows are proven appended, the old edges whose status it changed (a limit
+                    newly at stake): none, mostly (none when old super-components stood in for their edges);
+                    else every old status is written again -#}
+                {%- set restated_nodes_sql = "
+                    select count(*)
+                    from " ~ affected_state ~ " as old_state
+                    left join " ~ sub_state ~ " as sub_state on old_state.node_id = sub_state.node_id
+                    where sub_state.node_id is null
+                        or " ~ cdp.identity_rows_differ('old_state', 'sub_state',
+                            ['node_type', 'priority', 'max_per_customer', 'super_id', 'component_id']) -%}
                 {%- if detection == 'change set' and counts[3] == 0 -%}
                     {#- none of the affected super-components was over a limit, so each was one customer with
                         every edge admitted: it is contracted to its smallest node (its super_id), the new edges
@@ -277,9 +289,10 @@
                         from " ~ new_edges ~ " as new_edges
                         left join " ~ new_end_state ~ " as from_state on new_edges.from_node_id = from_state.node_id
                         left join " ~ new_end_state ~ " as to_state on new_edges.to_node_id = to_state.node_id",
-                        work, max_rounds, counts[1]) -%}
+                        work, max_rounds, counts[1], restated_nodes_sql) -%}
                     {%- set contracted.done = stood_in.contested == 0 -%}
                     {%- set contracted.rounds = stood_in.rounds -%}
+                    {%- set contracted.restated = stood_in.restated -%}
                     {%- set old_edges.source = 'stood in' if contracted.done else old_edges.source -%}
                 {%- endif -%}
                 {%- if not contracted.done -%}
@@ -317,20 +330,9 @@
                 {#- every other node keeps its component and every other edge its status -#}
                 {%- set keys_match = "old_status.from_node_id = sub_status.from_node_id
                     and old_status.to_node_id = sub_status.to_node_id and old_status.tier = sub_status.tier" -%}
-                {#- the old nodes whose row the redone part changed or dropped (a component merged into an older
-                    one, a node gone): none, mostly, as a new node rarely has the smallest id of its component;
-                    and, when the edge rows are proven appended, the old edges whose status it changed (a limit
-                    newly at stake): none, mostly (none when old super-components stood in for their edges);
-                    else every old status is written again -#}
-                {%- set restated_nodes_sql = "
-                    select count(*)
-                    from " ~ affected_state ~ " as old_state
-                    left join " ~ sub_state ~ " as sub_state on old_state.node_id = sub_state.node_id
-                    where sub_state.node_id is null
-                        or " ~ cdp.identity_rows_differ('old_state', 'sub_state',
-                            ['node_type', 'priority', 'max_per_customer', 'super_id', 'component_id']) -%}
                 {%- if contracted.done -%}
-                    {%- set restated_edges_sql = "select 0" -%}
+                    {#- the count came with the part's (resolve_identity_stood_in); no old edge changed status -#}
+                    {%- set restated_counts = [contracted.restated, 0] -%}
                 {%- elif proven.edges -%}
                     {%- set restated_edges_sql = "
                     select count(*)
@@ -342,8 +344,10 @@
                 {%- else -%}
                     {%- set restated_edges_sql = "select 1" -%}
                 {%- endif -%}
-                {%- set restated_counts = run_query("select (" ~ restated_nodes_sql ~ "), ("
-                    ~ restated_edges_sql ~ ")").rows[0] -%}
+                {%- if not contracted.done -%}
+                    {%- set restated_counts = run_query("select (" ~ restated_nodes_sql ~ "), ("
+                        ~ restated_edges_sql ~ ")").rows[0] -%}
+                {%- endif -%}
                 {%- set restated = restated_counts[1] -%}
                 {%- if contracted.done -%}
                     {#- the new edges' statuses, every one admitted, less those of edges already known: only a

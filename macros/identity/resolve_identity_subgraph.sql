@@ -126,18 +126,22 @@
         {'sql': "select count(*) from " ~ contested}]) }}
 {% endmacro %}
 
-{#- Returns {'contested': n, 'rounds': r}. An incremental run's redone part when its old super-components
-    are contracted (resolve_identity_graph): each old node of `nodes` has its super-component's smallest
-    node as `super_key`, a new node itself, and `pairs_sql` (integer `src`, `dst`) are the new edges
-    between those keys. Leaves `__sub_state_nodes` (as resolve_identity_subgraph: each node takes the
-    component of its key) and its super-components (`__sub_super_components`) and contested ones
-    (`__sub_contested`), dropped by the caller. When none is contested (n = 0), every edge in the part is
-    admitted and the state's rows are final; else the caller redoes the part with its edges. No edge
-    status is written: the caller has the new edges' own. -#}
-{% macro resolve_identity_stood_in(nodes, pairs_sql, work, max_rounds, node_count) %}
-    {%- set supers = cdp.connected_components(pairs_sql, work, 'sub_super', max_rounds, 50000, node_count) -%}
-    {%- set n_contested = cdp.identity_run_steps(cdp.resolve_identity_subgraph_state_steps(nodes, supers.relation,
-        cdp.identity_scratch_relation(work, 'sub_state_nodes'), cdp.identity_scratch_relation(work, 'sub_contested'),
-        'super_key')).columns[0].values()[0] -%}
-    {{ return({'contested': n_contested, 'rounds': supers.rounds}) }}
+{#- Returns {'contested': n, 'rounds': r, 'restated': m}. An incremental run's redone part when its old
+    super-components are contracted (resolve_identity_graph): each old node of `nodes` has its
+    super-component's smallest node as `super_key`, a new node itself, and `pairs_sql` (integer `src`,
+    `dst`) are the new edges between those keys. Leaves `__sub_state_nodes` (as resolve_identity_subgraph:
+    each node takes the component of its key) and its super-components (`__sub_super_components`) and
+    contested ones (`__sub_contested`), dropped by the caller. When none is contested (n = 0), every edge
+    in the part is admitted and the state's rows are final; else the caller redoes the part with its
+    edges. `m`: the result of `restated_sql` (a count the caller takes of the new state rows), in the same
+    batch. No edge status is written: the caller has the new edges' own. -#}
+{% macro resolve_identity_stood_in(nodes, pairs_sql, work, max_rounds, node_count, restated_sql) %}
+    {%- set supers = cdp.connected_components(pairs_sql, work, 'sub_super', max_rounds, 50000, node_count, true) -%}
+    {%- set contested = cdp.identity_scratch_relation(work, 'sub_contested') -%}
+    {%- set steps = supers.steps + cdp.resolve_identity_subgraph_state_steps(nodes, supers.relation,
+        cdp.identity_scratch_relation(work, 'sub_state_nodes'), contested, 'super_key') -%}
+    {#- the contested ones and the restated count in one query, in place of the count alone -#}
+    {%- set counts = cdp.identity_run_steps(steps[:-1] + [{'sql': "select (select count(*) from " ~ contested
+        ~ "), (" ~ restated_sql ~ ")"}]).rows[0] -%}
+    {{ return({'contested': counts[0], 'rounds': supers.rounds, 'restated': counts[1]}) }}
 {% endmacro %}
