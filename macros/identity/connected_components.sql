@@ -23,8 +23,8 @@
     The prune's counts are the convergence check of its round: no open group left. Only while at least
     `prune_min_nodes` nodes (`node_count` at the start, when the caller knows it) are still in the rounds:
     setting parts aside costs five statements, more than a round over a small graph (an incremental run's
-    redone part) saves. With `defer_final`, the steps that write `r` and drop the rounds'
-    tables are not run but returned as `steps` (identity_run_steps), for the caller's next batch. -#}
+    redone part) saves. With `defer_final`, the steps that write `r` and drop the rounds' tables are not
+    run but returned as `steps` (identity_run_steps), for the caller's next batch. -#}
 {% macro connected_components(edges_sql, work, label, max_rounds=none, prune_min_nodes=0, node_count=none,
     defer_final=false) %}
     {%- set max_rounds = max_rounds or var('identity_max_rounds', 40) -%}

@@ -98,11 +98,11 @@
 
 {#- Returns the steps (identity_run_steps) that write `state_nodes` (each of `nodes` with its super-component
     from `supers` (node_id, component_id), looked up by its column `key`, as its customer too: a node on no
-    edge is its own) and
-    `contested` (the super-components over a type's limit), then count the contested ones. A type is named
-    by its priority (unique in seed identifier_types): an integer groups faster than text. Were two types
-    to share one, their values would count together: a super-component could be taken as contested when
-    it is not, and the tiers would find it within the limits; none over a limit is missed. -#}
+    edge is its own) and `contested` (the super-components over a type's limit), then count the contested
+    ones. A type is named by its priority (unique in seed identifier_types): an integer groups faster than
+    text. Were two types to share one, their values would count together: a super-component could be taken
+    as contested when it is not, and the tiers would find it within the limits; none over a limit is
+    missed. -#}
 {% macro resolve_identity_subgraph_state_steps(nodes, supers, state_nodes, contested, key='node_id') %}
     {{ return([
         {'relation': state_nodes, 'sql': "
