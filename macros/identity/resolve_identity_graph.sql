@@ -361,17 +361,8 @@
                         )" if counts[4] > 0 else "" -%}
                     {%- do write_steps.append({'sql': cdp.identity_insert_statement(edge_status, "
                         select sub_status.*
-                        from (
-                            select
-                                new_edges.from_node_id,
-                                new_edges.to_node_id,
-                                new_edges.tier,
-                                true as is_admitted,
-                                cast(null as " ~ dbt.type_string() ~ ") as rejection_reason,
-                                min(new_edges.observed_at) as first_observed_at
-                            from " ~ new_edges ~ " as new_edges
-                            group by new_edges.from_node_id, new_edges.to_node_id, new_edges.tier
-                        ) as sub_status" ~ known_sql)}) -%}
+                        from (" ~ cdp.resolve_identity_admitted_status(new_edges) ~ ") as sub_status"
+                        ~ known_sql)}) -%}
                 {%- elif restated == 0 -%}
                     {#- the old rows stay as they are: only the new edges' rows are added, no delete (a scan) -#}
                     {%- do write_steps.append({'sql': cdp.identity_insert_statement(edge_status, "
@@ -511,27 +502,23 @@
             {{ cdp.identity_checksum(cdp.resolve_identity_graph_edge_columns('new_edges')) }} as edges_checksum
         from {{ new_edges }} as new_edges
     ),
-    {%- if new_nodes is not none %}
-    new_node_totals as (
+    {#- the rows the proof adds to the last run's nodes, and those it takes off the nodes now -#}
+    added_nodes as (
         select
             count(*) as nodes_count,
             {{ cdp.identity_checksum(cdp.resolve_identity_graph_node_columns('nodes')) }} as nodes_checksum
-        from {{ new_nodes }} as nodes
-    )
-    {%- else %}
-    new_end_nodes as (
-        select
-            count(*) as nodes_count,
-            {{ cdp.identity_checksum(cdp.resolve_identity_graph_node_columns('nodes')) }} as nodes_checksum
-        from {{ new_end_nodes }} as nodes
+        from {{ new_nodes if new_nodes is not none else new_end_nodes }} as nodes
     ),
-    new_end_state as (
+    taken_nodes as (
+        {%- if new_nodes is not none %}
+        select 0 as nodes_count, 0 as nodes_checksum
+        {%- else %}
         select
             count(*) as nodes_count,
             {{ cdp.identity_checksum(cdp.resolve_identity_graph_node_columns('state')) }} as nodes_checksum
         from {{ new_end_state }} as state
+        {%- endif %}
     )
-    {%- endif %}
     select
         totals.state_version,
         totals.nodes_count,
@@ -545,28 +532,16 @@
             and last_run.edges_checksum + new_edge_totals.edges_checksum = totals.edges_checksum,
             false
         ) as edges_appended,
-        {%- if new_nodes is not none %}
         coalesce(
-            last_run.nodes_count + new_node_totals.nodes_count = totals.nodes_count
-            and last_run.nodes_checksum + new_node_totals.nodes_checksum = totals.nodes_checksum,
+            last_run.nodes_count + added_nodes.nodes_count = totals.nodes_count + taken_nodes.nodes_count
+            and last_run.nodes_checksum + added_nodes.nodes_checksum
+            = totals.nodes_checksum + taken_nodes.nodes_checksum,
             false
         ) as nodes_unchanged
     from totals
     cross join new_edge_totals
-    cross join new_node_totals
-        {%- else %}
-        coalesce(
-            last_run.nodes_count + new_end_nodes.nodes_count
-            = totals.nodes_count + new_end_state.nodes_count
-            and last_run.nodes_checksum + new_end_nodes.nodes_checksum
-            = totals.nodes_checksum + new_end_state.nodes_checksum,
-            false
-        ) as nodes_unchanged
-    from totals
-    cross join new_edge_totals
-    cross join new_end_nodes
-    cross join new_end_state
-        {%- endif %}
+    cross join added_nodes
+    cross join taken_nodes
     left join last_run on 1 = 1
 {%- endmacro %}
 

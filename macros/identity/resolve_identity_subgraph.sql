@@ -22,19 +22,9 @@
         {%- set state_nodes = result_relation(work, prefix ~ 'state_nodes') -%}
         {%- set contested = cdp.identity_scratch_relation(work, prefix ~ 'contested') -%}
         {%- set rounds = result_relation(work, prefix ~ 'rounds') -%}
-        {%- set string = dbt.type_string() -%}
         {#- one row per distinct edge, every one admitted: the edge status of every super-component within
             the limits (most, often all); the rounds read its pairs, each once -#}
-        {%- do cdp.identity_create_table(edge_status, "
-            select
-                edges.from_node_id,
-                edges.to_node_id,
-                edges.tier,
-                true as is_admitted,
-                cast(null as " ~ string ~ ") as rejection_reason,
-                min(edges.observed_at) as first_observed_at
-            from " ~ edges ~ " as edges
-            group by edges.from_node_id, edges.to_node_id, edges.tier") -%}
+        {%- do cdp.identity_create_table(edge_status, cdp.resolve_identity_admitted_status(edges)) -%}
         {%- set supers = cdp.connected_components(
             "select from_node_id as src, to_node_id as dst from " ~ edge_status, work, prefix ~ 'super', max_rounds,
             prune_min_nodes, node_count) -%}
@@ -94,6 +84,21 @@
             {'drop': [supers.relation, contested]}]) -%}
         {{ return(n_contested) }}
     {%- endif -%}
+{% endmacro %}
+
+{#- Returns the select of the edge statuses of `edges` (rows of from_node_id, to_node_id, tier, observed_at)
+    when every one is admitted: one row per distinct edge, its first observation kept, no reason. -#}
+{% macro resolve_identity_admitted_status(edges) %}
+    {{ return("
+        select
+            edges.from_node_id,
+            edges.to_node_id,
+            edges.tier,
+            true as is_admitted,
+            cast(null as " ~ dbt.type_string() ~ ") as rejection_reason,
+            min(edges.observed_at) as first_observed_at
+        from " ~ edges ~ " as edges
+        group by edges.from_node_id, edges.to_node_id, edges.tier") }}
 {% endmacro %}
 
 {#- Returns the steps (identity_run_steps) that write `state_nodes` (each of `nodes` with its super-component
